@@ -1,0 +1,3 @@
+from custody_ledger.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""What a handler gets: one open transaction, the moment, and the policy in force then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from custody_ledger.domain.policy import Policy, PolicyView
+from custody_ledger.ledger import projections
+
+
+@dataclass(frozen=True)
+class Tx:
+    conn: Connection
+    at: datetime
+    now: datetime
+    actor: str
+    key: str
+    policy: Policy
+    view: PolicyView
+
+    def load(self, kind: str, **key: Any) -> Any:
+        return projections.load(self.conn, kind, **key)
+
+    def load_where(self, kind: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
+        return projections.load_where(self.conn, kind, *conditions)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The events a command produces, and what its result tells the caller beyond them."""
+
+    events: list[Any]
+    data: dict[str, Any] = field(default_factory=dict)

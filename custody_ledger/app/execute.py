@@ -1,0 +1,146 @@
+"""THE write path: parse -> load state -> ask the domain -> append + project -> result, in one transaction.
+
+Nothing else in the product opens a write transaction (DESIGN.md style 4). A command returns success
+only after its transaction committed; a refusal of authority appends one `action_refused` event;
+an invalid, unknown or conflicting command changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy.engine import Connection, Engine
+
+from custody_ledger.domain import timing
+from custody_ledger.domain.clock import require_utc
+from custody_ledger.domain.commands import Envelope, parse_envelope
+from custody_ledger.domain.errors import Conflict, DomainError, RuleViolation
+from custody_ledger.domain.events import ActionRefused, event_stream
+from custody_ledger.domain.policy import Policy
+from custody_ledger.ledger import db, projections, store
+
+from .context import Outcome, Tx
+from .registry import HANDLERS
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    command: str | None
+    idempotency_key: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": self.ok, "command": self.command, "idempotency_key": self.idempotency_key,
+                               "events": self.events, **self.data}
+        if self.error is not None:
+            out["error"] = self.error
+        if self.replayed:
+            out["replayed"] = True
+        return out
+
+    @classmethod
+    def failed(cls, raw: Mapping[str, Any], error: DomainError) -> Result:
+        command = raw.get("command") if isinstance(raw, Mapping) else None
+        key = raw.get("idempotency_key") if isinstance(raw, Mapping) else None
+        return cls(False, command if isinstance(command, str) else None, key if isinstance(key, str) else None,
+                   error=error.to_dict())
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> Result:
+        base = {"ok", "command", "idempotency_key", "events", "error", "replayed"}
+        data = {k: v for k, v in stored.items() if k not in base}
+        return cls(bool(stored["ok"]), stored["command"], stored["idempotency_key"], list(stored["events"]),
+                   stored.get("error"), data, replayed=True)
+
+
+def execute(engine: Engine, raw: Mapping[str, Any], *, now: datetime, policy: Policy) -> Result:
+    """Run one command in its own durable transaction."""
+    now = require_utc("now", now)
+    try:
+        envelope = parse_envelope(raw)
+        with db.writer(engine) as conn, conn.begin():
+            db.take_append_lock(conn)
+            return _apply(conn, envelope, fingerprint(raw), now, policy)
+    except DomainError as error:
+        return Result.failed(raw, error)
+
+
+def execute_batch(
+    engine: Engine, raws: Iterable[Mapping[str, Any]], *, now: datetime, policy: Policy
+) -> list[Result]:
+    """Many commands in one transaction, a savepoint each: a failing command leaves the others intact.
+
+    Results are returned only after the whole batch committed, so none is acknowledged early.
+    """
+    now = require_utc("now", now)
+    results: list[Result] = []
+    with db.writer(engine) as conn, conn.begin():
+        db.take_append_lock(conn)
+        for raw in raws:
+            try:
+                envelope = parse_envelope(raw)
+                with conn.begin_nested():
+                    results.append(_apply(conn, envelope, fingerprint(raw), now, policy))
+            except DomainError as error:
+                results.append(Result.failed(raw, error))
+    return results
+
+
+def fingerprint(raw: Mapping[str, Any]) -> str:
+    """What the idempotency key promises: the same key must come with the same command."""
+    return hashlib.sha256(rfc8785.dumps(dict(raw))).hexdigest()
+
+
+def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Policy) -> Result:
+    prior = store.find_result(conn, env.idempotency_key)
+    if prior is not None:
+        if prior[0] != fp:
+            raise Conflict("idempotency_key was already used for a different command", field="idempotency_key")
+        return Result.from_stored(prior[1])
+    at = env.occurred_at or now
+    view = policy.at(at)
+    timing.check_not_future(at, now, view)
+    tx = Tx(conn, at, now, env.actor, env.idempotency_key, policy, view)
+    error: RuleViolation | None = None
+    try:
+        outcome = HANDLERS[env.command](tx, env.command, env.payload)
+    except RuleViolation as refusal:
+        error = refusal
+        outcome = Outcome([_refusal_event(tx, env, refusal)])
+    return _record(tx, env, fp, outcome, error)
+
+
+def _refusal_event(tx: Tx, env: Envelope, refusal: RuleViolation) -> ActionRefused:
+    officer_id = getattr(env.payload, "officer_id", None)
+    officer = None if officer_id is None else tx.load("officer", officer_id=officer_id)
+    agency_id = officer.agency_id if officer is not None else getattr(env.payload, "agency_id", None)
+    return ActionRefused(env.idempotency_key, env.command, refusal.rule.id, refusal.rule.cite, refusal.message,
+                         refusal.field, officer_id if officer is not None else None, agency_id)
+
+
+def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolation | None) -> Result:
+    events = list(outcome.events)
+    streams = [event_stream(e) for e in events]
+    previous = store.last_occurred(tx.conn, streams)
+    for stream in streams:
+        timing.check_stream_order(stream, previous.get(stream), tx.at, tx.view)
+    late = timing.late_entry(tx.at, tx.now, streams[0], env.idempotency_key, tx.view)
+    if late is not None:
+        events.append(late)
+    rows = store.append(tx.conn, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
+                        idempotency_key=env.idempotency_key)
+    projections.project(tx.conn, events, tx.at, env.actor)
+    receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
+    result = Result(error is None, env.command, env.idempotency_key, receipts,
+                    None if error is None else error.to_dict(), outcome.data)
+    store.save_result(tx.conn, env.idempotency_key, env.command, fp, result.to_dict(), tx.now)
+    return result

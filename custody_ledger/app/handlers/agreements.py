@@ -1,0 +1,57 @@
+"""Load state for agreement commands and ask the domain; handlers never write or commit."""
+
+from __future__ import annotations
+
+from custody_ledger.domain import agreements as rules
+from custody_ledger.domain.commands import (
+    ChangeAgreement,
+    RegisterAgency,
+    RegisterFacility,
+    RegisterFieldOffice,
+    RequestAgreement,
+    ReviewAgreement,
+    SignAgreement,
+)
+from custody_ledger.ledger.schema import certificates
+
+from ..context import Outcome, Tx
+
+
+def register_field_office(tx: Tx, _: str, cmd: RegisterFieldOffice) -> Outcome:
+    existing = tx.load("field_office", field_office_id=cmd.field_office_id)
+    return Outcome(list(rules.decide_register_field_office(cmd, existing, tx.view)))
+
+
+def register_agency(tx: Tx, _: str, cmd: RegisterAgency) -> Outcome:
+    existing = tx.load("agency", agency_id=cmd.agency_id)
+    office = tx.load("field_office", field_office_id=cmd.field_office_id)
+    return Outcome(list(rules.decide_register_agency(cmd, existing, office, tx.view)))
+
+
+def register_facility(tx: Tx, _: str, cmd: RegisterFacility) -> Outcome:
+    existing = tx.load("facility", facility_id=cmd.facility_id)
+    agency = tx.load("agency", agency_id=cmd.agency_id)
+    return Outcome(list(rules.decide_register_facility(cmd, existing, agency, tx.view)))
+
+
+def request_agreement(tx: Tx, _: str, cmd: RequestAgreement) -> Outcome:
+    existing = tx.load("agreement", agreement_id=cmd.agreement_id)
+    agency = tx.load("agency", agency_id=cmd.agency_id)
+    return Outcome(list(rules.decide_request_agreement(cmd, existing, agency, tx.view)))
+
+
+def review_agreement(tx: Tx, _: str, cmd: ReviewAgreement) -> Outcome:
+    agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
+    return Outcome(list(rules.decide_review_agreement(cmd, agreement, tx.view)))
+
+
+def sign_agreement(tx: Tx, _: str, cmd: SignAgreement) -> Outcome:
+    agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
+    return Outcome(list(rules.decide_sign_agreement(cmd, agreement, tx.view)))
+
+
+def change_agreement(tx: Tx, name: str, cmd: ChangeAgreement) -> Outcome:
+    action = name.removesuffix("_agreement")  # suspend | reinstate | terminate
+    agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
+    under = tx.load_where("certificate", certificates.c.agreement_id == cmd.agreement_id)
+    return Outcome(list(rules.decide_change_agreement(action, cmd, agreement, under, tx.view)))

@@ -1,0 +1,101 @@
+"""Load state for booking, warrant and hold commands and ask the domain; handlers never write."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from custody_ledger.domain import custody as rules
+from custody_ledger.domain.commands import (
+    BookPerson,
+    CancelWarrant,
+    JailProcessing,
+    LodgeWarrant,
+    ReleaseFromCriminalCustody,
+    ReleaseHold,
+    ServeWarrant,
+    TransferCustody,
+)
+from custody_ledger.domain.events import HoldOpened
+from custody_ledger.domain.ids import OfficerId
+from custody_ledger.domain.model import HoldStatus
+from custody_ledger.domain.parse import to_primitive
+from custody_ledger.ledger.schema import certificates, holds, warrants
+
+from ..context import Outcome, Tx
+
+
+def book_person(tx: Tx, _: str, cmd: BookPerson) -> Outcome:
+    existing = tx.load("booking", booking_id=cmd.booking_id)
+    facility = tx.load("facility", facility_id=cmd.facility_id)
+    return Outcome(list(rules.decide_book_person(cmd, existing, facility, tx.at, tx.view)))
+
+
+def release_from_criminal_custody(tx: Tx, _: str, cmd: ReleaseFromCriminalCustody) -> Outcome:
+    booking = tx.load("booking", booking_id=cmd.booking_id)
+    return Outcome(list(rules.decide_release_from_criminal_custody(cmd, booking, tx.view)))
+
+
+def lodge_warrant(tx: Tx, _: str, cmd: LodgeWarrant) -> Outcome:
+    existing = tx.load("warrant", warrant_id=cmd.warrant_id)
+    booking = tx.load("booking", booking_id=cmd.booking_id)
+    others = tx.load_where("warrant", warrants.c.booking_id == cmd.booking_id)
+    return Outcome(list(rules.decide_lodge_warrant(cmd, existing, booking, others, tx.view)))
+
+
+def cancel_warrant(tx: Tx, _: str, cmd: CancelWarrant) -> Outcome:
+    warrant = tx.load("warrant", warrant_id=cmd.warrant_id)
+    return Outcome(list(rules.decide_cancel_warrant(cmd, warrant, tx.view)))
+
+
+def standing(tx: Tx, officer_id: OfficerId) -> rules.OfficerStanding:
+    """The officer, their certificates and the agreements those rest on."""
+    officer = tx.load("officer", officer_id=officer_id)
+    held = tx.load_where("certificate", certificates.c.officer_id == officer_id)
+    agreements = {c.agreement_id: tx.load("agreement", agreement_id=c.agreement_id) for c in held}
+    return rules.OfficerStanding(officer, held, {k: v for k, v in agreements.items() if v is not None})
+
+
+def serve_warrant(tx: Tx, _: str, cmd: ServeWarrant) -> Outcome:
+    warrant = tx.load("warrant", warrant_id=cmd.warrant_id)
+    booking = None if warrant is None else tx.load("booking", booking_id=warrant.booking_id)
+    facility = None if booking is None else tx.load("facility", facility_id=booking.facility_id)
+    open_holds = [] if booking is None else tx.load_where(
+        "hold", holds.c.booking_id == booking.booking_id, holds.c.status == HoldStatus.OPEN.value
+    )
+    state = rules.ServeState(
+        tx.load("hold", hold_id=cmd.hold_id), warrant, booking, facility,
+        open_holds[0] if open_holds else None, standing(tx, cmd.officer_id),
+    )
+    events = rules.decide_serve_warrant(cmd, state, tx.at, tx.policy, tx.view)
+    opened = next(e for e in events if isinstance(e, HoldOpened))
+    assert facility is not None
+    return Outcome(list(events), _deadline_data(opened, facility.timezone))
+
+
+def _deadline_data(opened: HoldOpened, timezone: str) -> dict[str, Any]:
+    local = None if opened.deadline is None else opened.deadline.astimezone(ZoneInfo(timezone)).isoformat()
+    return {
+        "hold_id": opened.hold_id,
+        "clock_started_at": to_primitive(opened.clock_started_at),
+        "deadline": to_primitive(opened.deadline),
+        "deadline_local": local,
+        "timezone": timezone,
+    }
+
+
+def jail_processing(tx: Tx, name: str, cmd: JailProcessing) -> Outcome:
+    booking = tx.load("booking", booking_id=cmd.booking_id)
+    events = rules.decide_jail_processing(name, cmd, booking, standing(tx, cmd.officer_id), tx.at, tx.view)
+    return Outcome(list(events))
+
+
+def transfer_custody(tx: Tx, _: str, cmd: TransferCustody) -> Outcome:
+    hold = tx.load("hold", hold_id=cmd.hold_id)
+    office = tx.load("field_office", field_office_id=cmd.field_office_id)
+    return Outcome(list(rules.decide_transfer_custody(cmd, hold, office, tx.at, tx.view)))
+
+
+def release_hold(tx: Tx, _: str, cmd: ReleaseHold) -> Outcome:
+    hold = tx.load("hold", hold_id=cmd.hold_id)
+    return Outcome(list(rules.decide_release_hold(cmd, hold, tx.at, tx.view)))

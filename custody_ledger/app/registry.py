@@ -1,0 +1,39 @@
+"""Command name -> handler, as a literal: an unknown name fails closed (DESIGN.md style 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .context import Outcome, Tx
+from .handlers import agreements, custody, officers
+
+Handler = Callable[[Tx, str, Any], Outcome]
+
+HANDLERS: dict[str, Handler] = {
+    "register_field_office": agreements.register_field_office,
+    "register_agency": agreements.register_agency,
+    "register_facility": agreements.register_facility,
+    "request_agreement": agreements.request_agreement,
+    "review_agreement": agreements.review_agreement,
+    "sign_agreement": agreements.sign_agreement,
+    "suspend_agreement": agreements.change_agreement,
+    "reinstate_agreement": agreements.change_agreement,
+    "terminate_agreement": agreements.change_agreement,
+    "nominate_officer": officers.nominate_officer,
+    "record_background_check": officers.record_background_check,
+    "record_training": officers.record_training,
+    "certify_officer": officers.certify_officer,
+    "suspend_certificate": officers.change_certificate,
+    "revoke_certificate": officers.change_certificate,
+    "book_person": custody.book_person,
+    "release_from_criminal_custody": custody.release_from_criminal_custody,
+    "lodge_warrant": custody.lodge_warrant,
+    "cancel_warrant": custody.cancel_warrant,
+    "serve_warrant": custody.serve_warrant,
+    "interview_status": custody.jail_processing,
+    "issue_detainer": custody.jail_processing,
+    "enter_ice_data": custody.jail_processing,
+    "transfer_custody": custody.transfer_custody,
+    "release_hold": custody.release_hold,
+}

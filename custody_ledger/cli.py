@@ -1,0 +1,246 @@
+"""The command line: custody-ledger init | apply | seed | holds | board | verify | policy show."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from custody_ledger.app import admin, queries
+from custody_ledger.app.execute import execute, execute_batch
+from custody_ledger.app.seeding import load_history
+from custody_ledger.domain.parse import parse_instant
+from custody_ledger.domain.policy import Policy, PolicyError
+from custody_ledger.policy import load_policy
+from custody_ledger.settings import load_settings
+
+app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy in force: rules, limits, citations.")
+app.add_typer(policy_app, name="policy")
+err = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (env CUSTODY_LEDGER_DB).")]
+PolicyOption = Annotated[Path | None, typer.Option("--policy", help="Policy YAML (default: the shipped policy).")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _db(url: str | None) -> str:
+    return url or load_settings().db
+
+
+def _policy(path: Path | None) -> Policy:
+    try:
+        return load_policy(path or load_settings().policy_file)
+    except PolicyError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the database schema."""
+    admin.open_engine(_db(db))
+    err.print(f"database ready: {_db(db)}")
+
+
+def _read_commands(path: Path) -> list[dict[str, Any]]:
+    """Read the whole file first: unreadable input is refused before anything is applied."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read: {exc}")
+    commands = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _fail(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); nothing was applied")
+        if not isinstance(value, dict):
+            _fail(f"{path}:{number}: a command must be a JSON object; nothing was applied")
+        commands.append(value)
+    return commands
+
+
+def _emit(result: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def apply(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: one command per line.")],
+    db: DbOption = None,
+    policy: PolicyOption = None,
+    batch: Annotated[int, typer.Option(help="Commands per transaction (savepoint each); 1 = durable each.")] = 1,
+) -> None:
+    """Apply commands; print one JSON result per line. Refusals are results, not failures."""
+    commands = _read_commands(file)
+    rules = _policy(policy)
+    engine = admin.open_engine(_db(db))
+    if batch <= 1:
+        for command in commands:
+            _emit(execute(engine, command, now=_now(), policy=rules).to_dict())
+        return
+    for start in range(0, len(commands), batch):
+        for result in execute_batch(engine, commands[start:start + batch], now=_now(), policy=rules):
+            _emit(result.to_dict())
+
+
+@app.command()
+def seed(
+    db: DbOption = None,
+    policy: PolicyOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 287,
+    agencies: Annotated[int, typer.Option(help="How many agencies.")] = 12,
+    years: Annotated[float, typer.Option(help="Years of history before now.")] = 2.0,
+    bookings: Annotated[int, typer.Option(help="Bookings per agency per month.")] = 30,
+    now: Annotated[str | None, typer.Option(help="Anchor instant (ISO 8601); default: now.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the commands as JSON Lines instead of applying.")] = None,
+) -> None:
+    """Generate realistic synthetic history (deterministic for a seed) and apply it."""
+    from custody_ledger.demo.generator import generate
+
+    anchor = parse_instant(now, "now") if now else _now().replace(microsecond=0)
+    commands = generate(seed, anchor, agencies=agencies, years=years, bookings_per_agency_month=bookings)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as handle:
+            for command in commands:
+                handle.write(json.dumps(command) + "\n")
+        err.print(f"wrote {out}")
+        return
+    engine = admin.open_engine(_db(db))
+    counts = load_history(engine, commands, _policy(policy), now=max(anchor, _now()))
+    err.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+def _duration(text: str) -> timedelta:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    try:
+        return timedelta(**{units[text[-1]]: float(text[:-1])})
+    except (KeyError, ValueError, IndexError):
+        _fail(f"--due-within must look like 30m, 4h or 2d; got {text!r}")
+        raise
+
+
+def _left(delta: timedelta | None) -> str:
+    if delta is None:
+        return "IGSA: no limit"
+    sign = "-" if delta.total_seconds() < 0 else ""
+    seconds = int(abs(delta.total_seconds()))
+    return f"{sign}{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _style(delta: timedelta | None) -> str:
+    if delta is None:
+        return "dim"
+    hours = delta.total_seconds() / 3600
+    return "bold white on red" if hours < 0 else "bold red" if hours < 4 else "yellow" if hours < 12 else "green"
+
+
+def _holds_table(rows: list[queries.OpenHold], now: datetime) -> Table:
+    table = Table(title=f"Open holds at {now:%Y-%m-%d %H:%M:%S} UTC", caption="overdue = release now (no IGSA)")
+    for column in ("hold", "booking", "facility", "deadline (UTC)", "deadline (facility time)", "time left"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        left = row.time_left(now)
+        local = row.deadline_local
+        table.add_row(
+            row.hold_id, row.booking_id, row.facility_name,
+            f"{row.deadline:%Y-%m-%d %H:%M}" if row.deadline else "-",
+            f"{local:%Y-%m-%d %H:%M %Z}" if local else "-",
+            _left(left), style=_style(left),
+        )
+    return table
+
+
+@app.command()
+def holds(
+    db: DbOption = None,
+    due_within: Annotated[str | None, typer.Option("--due-within", help="Only holds due within, e.g. 4h.")] = None,
+) -> None:
+    """Open holds with their deadlines in UTC and facility time, and the time left."""
+    now = _now()
+    engine = admin.open_engine(_db(db))
+    rows = queries.open_holds(engine, now, _duration(due_within) if due_within else None)
+    Console().print(_holds_table(rows, now))
+
+
+@app.command()
+def board(
+    db: DbOption = None,
+    refresh: Annotated[float, typer.Option(help="Seconds between database reads.")] = 5.0,
+) -> None:
+    """The live board of open holds: countdowns tick every second until Ctrl-C."""
+    engine = admin.open_engine(_db(db))
+    rows, read_at = queries.open_holds(engine, _now()), time.monotonic()
+    try:
+        with Live(_holds_table(rows, _now()), refresh_per_second=2, screen=False) as live:
+            while True:
+                time.sleep(1)
+                if time.monotonic() - read_at >= refresh:
+                    rows, read_at = queries.open_holds(engine, _now()), time.monotonic()
+                live.update(_holds_table(rows, _now()))
+    except KeyboardInterrupt:
+        err.print("board closed")
+
+
+@app.command()
+def verify(db: DbOption = None) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken event if anything was altered."""
+    report = admin.verify(admin.open_engine(_db(db), upgrade=False))
+    if not report.ok:
+        _fail(f"ledger broken at event {report.first_broken}: {report.reason} ({report.checked} events verified "
+              "before it)", code=1)
+    err.print(f"ledger verified: {report.checked} events, head {report.head_hash}")
+
+
+@policy_app.command("show")
+def policy_show(policy: PolicyOption = None, at: Annotated[str | None, typer.Option(help="ISO instant")] = None) -> None:
+    """The policy in force at a moment (default now): every rule id, value and citation."""
+    rules = _policy(policy)
+    moment = parse_instant(at, "at") if at else _now()
+    view = rules.at(moment)
+    table = Table(title=f"Policy in force on {view.day} ({rules.source})")
+    for column in ("rule id", "value", "from", "citation"):
+        table.add_column(column, overflow="fold")
+    for key, entries in sorted(rules.parameters.items()):
+        chosen = [e for e in entries if e.rule.effective_from <= view.day]
+        if chosen:
+            entry = chosen[-1]
+            value = entry.value if not callable(entry.value) else "(holiday rules)"
+            table.add_row(entry.rule.id, _show(value), str(entry.rule.effective_from), entry.rule.cite)
+    for rule_id in sorted(rules.rules):
+        entries = [e for e in rules.rules[rule_id] if e.rule.effective_from <= view.day]
+        if entries:
+            table.add_row(rule_id, "", str(entries[-1].rule.effective_from), entries[-1].rule.cite)
+    Console().print(table)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(value))
+    if isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], tuple):
+        return f"{value[0]} h, {value[1]}"
+    return str(value)
+
+
+def main() -> None:
+    app()

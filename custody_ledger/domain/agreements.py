@@ -1,0 +1,193 @@
+"""Field offices, agencies, facilities and their 287(g) agreements: decide_*() may refuse, evolve_*() never."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import assert_never
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import lifecycle
+from .commands import (
+    ChangeAgreement,
+    RegisterAgency,
+    RegisterFacility,
+    RegisterFieldOffice,
+    RequestAgreement,
+    ReviewAgreement,
+    SignAgreement,
+)
+from .errors import Conflict, Invalid, NotFound
+from .events import (
+    AgencyRegistered,
+    AgreementReinstated,
+    AgreementRequested,
+    AgreementReviewed,
+    AgreementSigned,
+    AgreementSuspended,
+    AgreementTerminated,
+    CertificateRevoked,
+    FacilityRegistered,
+    FieldOfficeRegistered,
+)
+from .model import (
+    Agency,
+    Agreement,
+    AgreementStatus,
+    Certificate,
+    CertificateStatus,
+    Facility,
+    FieldOffice,
+    ReviewDecision,
+)
+from .policy import PolicyView
+
+# NCIC ORI: nine characters, the first two the state's code.
+_ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+
+AgreementEvent = AgreementRequested | AgreementReviewed | AgreementSigned | AgreementSuspended | (
+    AgreementReinstated | AgreementTerminated
+)
+
+
+def require_timezone(name: str, field: str = "timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"{field} must be an IANA time zone such as America/Chicago; got {name!r}", field=field) from None
+
+
+def require_new(existing: object, what: str, ident: str, field: str, view: PolicyView) -> None:
+    if existing is not None:
+        raise Conflict(f"{what} {ident} already exists", field=field, rule=view.rule("record.unique_id"))
+
+
+def decide_register_field_office(
+    cmd: RegisterFieldOffice, existing: FieldOffice | None, view: PolicyView
+) -> list[FieldOfficeRegistered]:
+    require_new(existing, "field office", cmd.field_office_id, "field_office_id", view)
+    require_timezone(cmd.timezone)
+    return [FieldOfficeRegistered(cmd.field_office_id, cmd.name, cmd.timezone)]
+
+
+def decide_register_agency(
+    cmd: RegisterAgency, existing: Agency | None, office: FieldOffice | None, view: PolicyView
+) -> list[AgencyRegistered]:
+    require_new(existing, "agency", cmd.agency_id, "agency_id", view)
+    if not _STATE.match(cmd.state):
+        raise Invalid(f"state must be a two-letter USPS code; got {cmd.state!r}", field="state")
+    if not _ORI.match(cmd.ori) or not cmd.ori.startswith(cmd.state):
+        raise Invalid(f"ori must be the 9-character NCIC code starting with {cmd.state}; got {cmd.ori!r}", field="ori")
+    if office is None:
+        raise NotFound(f"field office {cmd.field_office_id} does not exist", field="field_office_id")
+    return [AgencyRegistered(cmd.agency_id, cmd.name, cmd.kind, cmd.state, cmd.county, cmd.ori, cmd.field_office_id)]
+
+
+def decide_register_facility(
+    cmd: RegisterFacility, existing: Facility | None, agency: Agency | None, view: PolicyView
+) -> list[FacilityRegistered]:
+    require_new(existing, "facility", cmd.facility_id, "facility_id", view)
+    require_timezone(cmd.timezone)
+    if agency is None:
+        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+    return [FacilityRegistered(cmd.facility_id, cmd.agency_id, cmd.name, cmd.timezone)]
+
+
+def decide_request_agreement(
+    cmd: RequestAgreement, existing: Agreement | None, agency: Agency | None, view: PolicyView
+) -> list[AgreementRequested]:
+    require_new(existing, "agreement", cmd.agreement_id, "agreement_id", view)
+    if agency is None:
+        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+    return [AgreementRequested(cmd.agreement_id, cmd.agency_id, cmd.model)]
+
+
+def _found(agreement: Agreement | None, ident: str) -> Agreement:
+    if agreement is None:
+        raise NotFound(f"agreement {ident} does not exist", field="agreement_id")
+    return agreement
+
+
+def decide_review_agreement(
+    cmd: ReviewAgreement, agreement: Agreement | None, view: PolicyView
+) -> list[AgreementReviewed]:
+    found = _found(agreement, cmd.agreement_id)
+    action = "approve" if cmd.decision is ReviewDecision.SUITABLE else "decline"
+    lifecycle.advance(lifecycle.AGREEMENT, found.status, action, f"agreement {found.agreement_id}", view)
+    return [AgreementReviewed(cmd.agreement_id, cmd.decision, cmd.reasons)]
+
+
+def decide_sign_agreement(cmd: SignAgreement, agreement: Agreement | None, view: PolicyView) -> list[AgreementSigned]:
+    found = _found(agreement, cmd.agreement_id)
+    lifecycle.advance(lifecycle.AGREEMENT, found.status, "sign", f"agreement {found.agreement_id}", view)
+    if cmd.effective_from < cmd.signed_on:
+        raise Invalid("effective_from may not be before signed_on", field="effective_from")
+    if cmd.expires_on is not None and cmd.expires_on <= cmd.effective_from:
+        raise Invalid("expires_on must be after effective_from", field="expires_on")
+    return [AgreementSigned(cmd.agreement_id, cmd.signed_on, cmd.effective_from, cmd.igsa, cmd.expires_on)]
+
+
+def decide_change_agreement(
+    action: str,
+    cmd: ChangeAgreement,
+    agreement: Agreement | None,
+    certificates: Sequence[Certificate],
+    view: PolicyView,
+) -> list[AgreementSuspended | AgreementReinstated | AgreementTerminated | CertificateRevoked]:
+    found = _found(agreement, cmd.agreement_id)
+    lifecycle.advance(lifecycle.AGREEMENT, found.status, action, f"agreement {found.agreement_id}", view)
+    if action == "suspend":
+        return [AgreementSuspended(cmd.agreement_id, cmd.reason)]
+    if action == "reinstate":
+        return [AgreementReinstated(cmd.agreement_id, cmd.reason)]
+    rule = view.rule("agreement.termination_ends_certificates")
+    ended = [
+        CertificateRevoked(c.officer_id, c.model, f"agreement {cmd.agreement_id} terminated: {cmd.reason}", rule.id)
+        for c in certificates
+        if c.agreement_id == cmd.agreement_id and c.status is not CertificateStatus.REVOKED
+    ]
+    return [AgreementTerminated(cmd.agreement_id, cmd.reason), *ended]
+
+
+def evolve_field_office(_: FieldOffice | None, event: FieldOfficeRegistered) -> FieldOffice:
+    return FieldOffice(event.field_office_id, event.name, event.timezone)
+
+
+def evolve_agency(_: Agency | None, e: AgencyRegistered) -> Agency:
+    return Agency(e.agency_id, e.name, e.kind, e.state, e.county, e.ori, e.field_office_id)
+
+
+def evolve_facility(_: Facility | None, e: FacilityRegistered) -> Facility:
+    return Facility(e.facility_id, e.agency_id, e.name, e.timezone)
+
+
+def evolve_agreement(agreement: Agreement | None, event: AgreementEvent) -> Agreement:
+    if isinstance(event, AgreementRequested):
+        return Agreement(event.agreement_id, event.agency_id, event.model, AgreementStatus.REQUESTED)
+    assert agreement is not None, "an agreement event before agreement_requested"
+    match event:
+        case AgreementReviewed():
+            status = (
+                AgreementStatus.SUITABLE if event.decision is ReviewDecision.SUITABLE else AgreementStatus.DECLINED
+            )
+            return replace(agreement, status=status, status_reason=event.reasons)
+        case AgreementSigned():
+            return replace(
+                agreement,
+                status=AgreementStatus.ACTIVE,
+                igsa=event.igsa,
+                signed_on=event.signed_on,
+                effective_from=event.effective_from,
+                expires_on=event.expires_on,
+                status_reason=None,
+            )
+        case AgreementSuspended():
+            return replace(agreement, status=AgreementStatus.SUSPENDED, status_reason=event.reason)
+        case AgreementReinstated():
+            return replace(agreement, status=AgreementStatus.ACTIVE, status_reason=event.reason)
+        case AgreementTerminated():
+            return replace(agreement, status=AgreementStatus.TERMINATED, status_reason=event.reason)
+        case _:
+            assert_never(event)

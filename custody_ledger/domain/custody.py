@@ -1,0 +1,339 @@
+"""Bookings, warrants and holds: the WSO arrest and its 48-hour clock (DOMAIN.md).
+
+decide_*() may refuse; evolve_*() never does, so replay under another policy cannot fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import assert_never
+
+from . import authority, clock, lifecycle
+from .agreements import require_new, require_timezone
+from .commands import (
+    BookPerson,
+    CancelWarrant,
+    JailProcessing,
+    LodgeWarrant,
+    ReleaseFromCriminalCustody,
+    ReleaseHold,
+    ServeWarrant,
+    TransferCustody,
+)
+from .errors import Conflict, Invalid, NotFound, RuleViolation
+from .events import (
+    CustodyTransferred,
+    DetainerIssued,
+    HoldOpened,
+    HoldReleased,
+    IceDataEntered,
+    PersonBooked,
+    RecordFlagged,
+    ReleasedFromCriminalCustody,
+    StatusInterviewed,
+    WarrantCancelled,
+    WarrantLodged,
+    WarrantServed,
+)
+from .ids import AgreementId
+from .model import (
+    Agreement,
+    Booking,
+    BookingStatus,
+    Certificate,
+    Facility,
+    FieldOffice,
+    FlagKind,
+    Hold,
+    HoldStatus,
+    Officer,
+    Warrant,
+    WarrantForm,
+    WarrantStatus,
+)
+from .policy import Policy, PolicyView
+
+SERVABLE_FORMS = (WarrantForm.I200, WarrantForm.I205)
+
+HoldEnd = CustodyTransferred | HoldReleased
+JailEvent = StatusInterviewed | DetainerIssued | IceDataEntered
+_JAIL_EVENTS: Mapping[str, type[JailEvent]] = {
+    "interview_status": StatusInterviewed,
+    "issue_detainer": DetainerIssued,
+    "enter_ice_data": IceDataEntered,
+}
+
+
+@dataclass(frozen=True)
+class OfficerStanding:
+    """What authority.decide needs about one officer at one moment."""
+
+    officer: Officer | None
+    certificates: Sequence[Certificate]
+    agreements: Mapping[AgreementId, Agreement]
+
+    def decide(self, command: str, at: datetime, view: PolicyView) -> authority.Decision:
+        return authority.decide(
+            command, officer=self.officer, certificates=self.certificates, agreements=self.agreements,
+            at=at, view=view,
+        )
+
+
+def decide_book_person(
+    cmd: BookPerson, existing: Booking | None, facility: Facility | None, at: datetime, view: PolicyView
+) -> list[PersonBooked]:
+    require_new(existing, "booking", cmd.booking_id, "booking_id", view)
+    if facility is None:
+        raise NotFound(f"facility {cmd.facility_id} does not exist", field="facility_id")
+    if cmd.person.dob >= at.date():
+        raise Invalid("person.dob must be before the booking date", field="person.dob")
+    a_number = cmd.person.a_number
+    if a_number is not None and not (a_number.startswith("A") and a_number[1:].isdigit() and len(a_number) in (9, 10)):
+        raise Invalid("person.a_number must be 'A' followed by 8 or 9 digits", field="person.a_number")
+    return [
+        PersonBooked(
+            cmd.booking_id, facility.facility_id, facility.agency_id, cmd.person.name, cmd.person.dob,
+            cmd.charge_status, a_number,
+        )
+    ]
+
+
+def _booking(booking: Booking | None, ident: str) -> Booking:
+    if booking is None:
+        raise NotFound(f"booking {ident} does not exist", field="booking_id")
+    return booking
+
+
+def decide_release_from_criminal_custody(
+    cmd: ReleaseFromCriminalCustody, booking: Booking | None, view: PolicyView
+) -> list[ReleasedFromCriminalCustody]:
+    found = _booking(booking, cmd.booking_id)
+    lifecycle.advance(lifecycle.BOOKING, found.status, "release", f"booking {found.booking_id}", view)
+    return [ReleasedFromCriminalCustody(cmd.booking_id, cmd.reason)]
+
+
+def decide_lodge_warrant(
+    cmd: LodgeWarrant,
+    existing: Warrant | None,
+    booking: Booking | None,
+    others: Sequence[Warrant],
+    view: PolicyView,
+) -> list[WarrantLodged | RecordFlagged]:
+    require_new(existing, "warrant", cmd.warrant_id, "warrant_id", view)
+    found = _booking(booking, cmd.booking_id)
+    if found.status is not BookingStatus.IN_CRIMINAL_CUSTODY:
+        raise Conflict(f"booking {found.booking_id} was already released from criminal custody; a warrant is "
+                       "lodged while the person is held", field="booking_id", rule=view.rule("lifecycle.booking"))
+    events: list[WarrantLodged | RecordFlagged] = [
+        WarrantLodged(cmd.warrant_id, found.booking_id, found.facility_id, found.agency_id, cmd.form, cmd.number,
+                      cmd.issued_on)
+    ]
+    has_warrant = any(w.form in SERVABLE_FORMS and w.status is not WarrantStatus.CANCELLED for w in others)
+    if cmd.form is WarrantForm.I247A and not has_warrant:
+        # ICE Policy 10074.2: a detainer must come with a signed I-200 or I-205.
+        rule = view.rule("detainer.requires_warrant")
+        events.append(RecordFlagged(
+            f"{cmd.warrant_id}:detainer_without_warrant", FlagKind.DETAINER_WITHOUT_WARRANT, rule.id,
+            f"warrant:{cmd.warrant_id}", f"I-247A {cmd.number} lodged without an I-200/I-205 for {found.booking_id}",
+        ))
+    return events
+
+
+def decide_cancel_warrant(cmd: CancelWarrant, warrant: Warrant | None, view: PolicyView) -> list[WarrantCancelled]:
+    if warrant is None:
+        raise NotFound(f"warrant {cmd.warrant_id} does not exist", field="warrant_id")
+    lifecycle.advance(lifecycle.WARRANT, warrant.status, "cancel", f"warrant {warrant.warrant_id}", view)
+    return [WarrantCancelled(cmd.warrant_id, cmd.reason)]
+
+
+@dataclass(frozen=True)
+class ServeState:
+    existing_hold: Hold | None
+    warrant: Warrant | None
+    booking: Booking | None
+    facility: Facility | None
+    open_hold_on_booking: Hold | None
+    standing: OfficerStanding
+
+
+def decide_serve_warrant(
+    cmd: ServeWarrant, state: ServeState, at: datetime, policy: Policy, view: PolicyView
+) -> list[WarrantServed | HoldOpened | RecordFlagged]:
+    """The WSO arrest at release; the deadline is fixed under the policy in force when the clock starts."""
+    require_new(state.existing_hold, "hold", cmd.hold_id, "hold_id", view)
+    if state.standing.officer is None:
+        raise NotFound(f"officer {cmd.officer_id} does not exist", field="officer_id")
+    warrant = state.warrant
+    if warrant is None:
+        raise NotFound(f"warrant {cmd.warrant_id} does not exist", field="warrant_id")
+    booking, facility = state.booking, state.facility
+    assert booking is not None and facility is not None, "a lodged warrant always has its booking"
+    cert = state.standing.decide("serve_warrant", at, view).enforce()
+    assert cert is not None
+    _require_servable(warrant, view)
+    officer = state.standing.officer
+    if booking.agency_id != officer.agency_id:
+        raise RuleViolation(view.rule("wso.own_facility"), field="warrant_id",
+                            message=f"Booking {booking.booking_id} is in a facility of agency {booking.agency_id}, "
+                                    f"not of the officer's agency {officer.agency_id}.")
+    if booking.status is not BookingStatus.RELEASED or booking.released_at is None:
+        raise RuleViolation(view.rule("wso.after_release"), field="warrant_id",
+                            message=f"Booking {booking.booking_id} is still in criminal custody; the warrant "
+                                    "may be served only at release.")
+    if state.open_hold_on_booking is not None:
+        raise Conflict(f"booking {booking.booking_id} is already under open hold "
+                       f"{state.open_hold_on_booking.hold_id}", field="warrant_id", rule=view.rule("hold.ends_once"))
+    agreement = state.standing.agreements[cert.agreement_id]
+    return _open_hold(cmd, warrant, booking, facility, agreement.igsa, at, policy, view)
+
+
+def _require_servable(warrant: Warrant, view: PolicyView) -> None:
+    if warrant.form not in SERVABLE_FORMS or warrant.status is WarrantStatus.CANCELLED:
+        raise RuleViolation(view.rule("warrant.servable"), field="warrant_id",
+                            message=f"Warrant {warrant.warrant_id} is a {warrant.form.value} ({warrant.status.value}); "
+                                    "only a lodged, uncancelled I-200 or I-205 may be served.")
+    lifecycle.advance(lifecycle.WARRANT, warrant.status, "serve", f"warrant {warrant.warrant_id}", view)
+
+
+def _open_hold(
+    cmd: ServeWarrant, warrant: Warrant, booking: Booking, facility: Facility, igsa: bool,
+    at: datetime, policy: Policy, view: PolicyView,
+) -> list[WarrantServed | HoldOpened | RecordFlagged]:
+    assert booking.released_at is not None
+    start = clock.clock_start(booking.released_at, at)
+    in_force = policy.at(start).custody_limit  # judged by the rule in force when the clock started
+    # Under an IGSA detention continues under that contract: no 48-hour deadline (DOMAIN.md).
+    deadline = None if igsa else clock.deadline(
+        start, in_force.limit, in_force.counting, require_timezone(facility.timezone), policy.at(start).is_holiday
+    )
+    events: list[WarrantServed | HoldOpened | RecordFlagged] = [
+        WarrantServed(cmd.warrant_id, cmd.hold_id, cmd.officer_id),
+        HoldOpened(cmd.hold_id, warrant.warrant_id, booking.booking_id, booking.facility_id, booking.agency_id,
+                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline),
+    ]
+    gap = clock.unauthorized_gap(booking.released_at, at)
+    if gap.total_seconds() > 0:
+        rule = view.rule("custody.unauthorized_gap")
+        events.append(RecordFlagged(
+            f"{cmd.hold_id}:time_without_authority", FlagKind.TIME_WITHOUT_AUTHORITY, rule.id, f"hold:{cmd.hold_id}",
+            f"held {gap} between release from criminal custody and the WSO arrest", int(gap.total_seconds()),
+        ))
+    return events
+
+
+def decide_jail_processing(
+    command: str, cmd: JailProcessing, booking: Booking | None, standing: OfficerStanding,
+    at: datetime, view: PolicyView,
+) -> list[JailEvent]:
+    """interview_status, issue_detainer, enter_ice_data: JEM functions; a WSO is refused (authority.wso)."""
+    found = _booking(booking, cmd.booking_id)
+    if standing.officer is None:
+        raise NotFound(f"officer {cmd.officer_id} does not exist", field="officer_id")
+    standing.decide(command, at, view).enforce()
+    if found.agency_id != standing.officer.agency_id:
+        raise RuleViolation(view.rule("jem.own_facility"), field="booking_id",
+                            message=f"Booking {found.booking_id} is not in a facility of agency "
+                                    f"{standing.officer.agency_id}.")
+    return [_JAIL_EVENTS[command](cmd.booking_id, cmd.officer_id, cmd.notes)]
+
+
+def _hold(hold: Hold | None, ident: str) -> Hold:
+    if hold is None:
+        raise NotFound(f"hold {ident} does not exist", field="hold_id")
+    return hold
+
+
+def _past_limit_flag(hold: Hold, at: datetime, view: PolicyView) -> RecordFlagged | None:
+    """Held past the limit without an IGSA: over-detention, the costliest failure (DOMAIN.md)."""
+    if not clock.is_overdue(hold.deadline, at):
+        return None
+    assert hold.deadline is not None
+    over = at - hold.deadline
+    rule = view.rule("custody.violation")
+    return RecordFlagged(
+        f"{hold.hold_id}:held_past_limit", FlagKind.HELD_PAST_LIMIT, rule.id, f"hold:{hold.hold_id}",
+        f"held {over} past the deadline {hold.deadline.isoformat()}", int(over.total_seconds()),
+    )
+
+
+def decide_transfer_custody(
+    cmd: TransferCustody, hold: Hold | None, office: FieldOffice | None, at: datetime, view: PolicyView
+) -> list[CustodyTransferred | RecordFlagged]:
+    found = _hold(hold, cmd.hold_id)
+    if office is None:
+        raise NotFound(f"field office {cmd.field_office_id} does not exist", field="field_office_id")
+    lifecycle.advance(lifecycle.HOLD, found.status, "transfer", f"hold {found.hold_id}", view)
+    _not_before_arrest(found, at)
+    flag = _past_limit_flag(found, at, view)
+    event = CustodyTransferred(cmd.hold_id, cmd.receiving_officer, cmd.field_office_id, flag is not None)
+    return [event] if flag is None else [event, flag]
+
+
+def decide_release_hold(
+    cmd: ReleaseHold, hold: Hold | None, at: datetime, view: PolicyView
+) -> list[HoldReleased | RecordFlagged]:
+    found = _hold(hold, cmd.hold_id)
+    lifecycle.advance(lifecycle.HOLD, found.status, "release", f"hold {found.hold_id}", view)
+    _not_before_arrest(found, at)
+    flag = _past_limit_flag(found, at, view)
+    event = HoldReleased(cmd.hold_id, cmd.reason, flag is not None)
+    return [event] if flag is None else [event, flag]
+
+
+def _not_before_arrest(hold: Hold, at: datetime) -> None:
+    if at < hold.arrested_at:
+        raise Invalid(f"occurred_at is before the arrest that opened hold {hold.hold_id}", field="occurred_at")
+
+
+BookingEvents = PersonBooked | ReleasedFromCriminalCustody | StatusInterviewed | DetainerIssued | IceDataEntered
+
+
+def evolve_booking(booking: Booking | None, event: BookingEvents, at: datetime) -> Booking:
+    match event:
+        case PersonBooked():
+            return Booking(event.booking_id, event.facility_id, event.agency_id, event.person_name, event.person_dob,
+                           event.charge_status, BookingStatus.IN_CRIMINAL_CUSTODY, at, event.a_number)
+        case ReleasedFromCriminalCustody():
+            assert booking is not None
+            return replace(booking, status=BookingStatus.RELEASED, released_at=at, release_reason=event.reason)
+        case StatusInterviewed() | DetainerIssued() | IceDataEntered():
+            assert booking is not None
+            return booking
+        case _:
+            assert_never(event)
+
+
+def evolve_warrant(warrant: Warrant | None, event: WarrantLodged | WarrantCancelled | WarrantServed,
+                   at: datetime) -> Warrant:
+    match event:
+        case WarrantLodged():
+            return Warrant(event.warrant_id, event.booking_id, event.facility_id, event.agency_id, event.form,
+                           event.number, event.issued_on, WarrantStatus.LODGED, at)
+        case WarrantCancelled():
+            assert warrant is not None
+            return replace(warrant, status=WarrantStatus.CANCELLED, status_reason=event.reason)
+        case WarrantServed():
+            assert warrant is not None
+            return replace(warrant, status=WarrantStatus.SERVED)
+        case _:
+            assert_never(event)
+
+
+def evolve_hold(hold: Hold | None, event: HoldOpened | HoldEnd, at: datetime) -> Hold:
+    match event:
+        case HoldOpened():
+            return Hold(event.hold_id, event.warrant_id, event.booking_id, event.facility_id, event.agency_id,
+                        event.officer_id, HoldStatus.OPEN, event.released_from_criminal_at, event.arrested_at,
+                        event.clock_started_at, event.igsa, event.limit_rule_id, event.deadline)
+        case CustodyTransferred():
+            assert hold is not None
+            return replace(hold, status=HoldStatus.TRANSFERRED, ended_at=at, receiving_officer=event.receiving_officer,
+                           receiving_field_office_id=event.field_office_id, past_limit=event.past_limit)
+        case HoldReleased():
+            assert hold is not None
+            return replace(hold, status=HoldStatus.RELEASED, ended_at=at, release_reason=event.reason,
+                           past_limit=event.past_limit)
+        case _:
+            assert_never(event)

@@ -1,0 +1,375 @@
+"""The facts the ledger records: one frozen dataclass per past-tense event type.
+
+Each event concerns exactly one entity, named by its `stream` ("hold:H-1"); a command that
+changes several entities (terminating an agreement ends every certificate under it) emits
+several events. `occurred_at`, `actor` and the hash chain live in the ledger's envelope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .ids import (
+    AgencyId,
+    AgreementId,
+    BookingId,
+    FacilityId,
+    FieldOfficeId,
+    HoldId,
+    OfficerId,
+    TrainingId,
+    WarrantId,
+)
+from .model import (
+    AgencyKind,
+    AgreementModel,
+    BackgroundResult,
+    ChargeStatus,
+    CriminalReleaseReason,
+    FlagKind,
+    ReleaseReason,
+    ReviewDecision,
+    WarrantForm,
+)
+
+
+@dataclass(frozen=True)
+class FieldOfficeRegistered:
+    field_office_id: FieldOfficeId
+    name: str
+    timezone: str
+
+    @property
+    def stream(self) -> str:
+        return f"field_office:{self.field_office_id}"
+
+
+@dataclass(frozen=True)
+class AgencyRegistered:
+    agency_id: AgencyId
+    name: str
+    kind: AgencyKind
+    state: str
+    county: str
+    ori: str
+    field_office_id: FieldOfficeId
+
+    @property
+    def stream(self) -> str:
+        return f"agency:{self.agency_id}"
+
+
+@dataclass(frozen=True)
+class FacilityRegistered:
+    facility_id: FacilityId
+    agency_id: AgencyId
+    name: str
+    timezone: str
+
+    @property
+    def stream(self) -> str:
+        return f"facility:{self.facility_id}"
+
+
+@dataclass(frozen=True)
+class AgreementEvent:
+    agreement_id: AgreementId
+
+    @property
+    def stream(self) -> str:
+        return f"agreement:{self.agreement_id}"
+
+
+@dataclass(frozen=True)
+class AgreementRequested(AgreementEvent):
+    agency_id: AgencyId
+    model: AgreementModel
+
+
+@dataclass(frozen=True)
+class AgreementReviewed(AgreementEvent):
+    decision: ReviewDecision
+    reasons: str
+
+
+@dataclass(frozen=True)
+class AgreementSigned(AgreementEvent):
+    signed_on: date
+    effective_from: date
+    igsa: bool
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AgreementSuspended(AgreementEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgreementReinstated(AgreementEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgreementTerminated(AgreementEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class OfficerEvent:
+    officer_id: OfficerId
+
+    @property
+    def stream(self) -> str:
+        return f"officer:{self.officer_id}"
+
+
+@dataclass(frozen=True)
+class OfficerNominated(OfficerEvent):
+    agency_id: AgencyId
+    name: str
+    badge: str
+
+
+@dataclass(frozen=True)
+class BackgroundCheckRecorded(OfficerEvent):
+    result: BackgroundResult
+
+
+@dataclass(frozen=True)
+class TrainingRecorded:
+    training_id: TrainingId
+    officer_id: OfficerId
+    model: AgreementModel
+    course: str
+    hours: int
+    completed_on: date
+
+    @property
+    def stream(self) -> str:
+        return f"training:{self.training_id}"
+
+
+@dataclass(frozen=True)
+class CertificateEvent:
+    officer_id: OfficerId
+    model: AgreementModel
+
+    @property
+    def stream(self) -> str:
+        return f"certificate:{self.officer_id}:{self.model.value}"
+
+
+@dataclass(frozen=True)
+class OfficerCertified(CertificateEvent):
+    agreement_id: AgreementId
+    agency_id: AgencyId
+    credential_no: str
+    supervisor: str
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CertificateSuspended(CertificateEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class CertificateRevoked(CertificateEvent):
+    reason: str
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingEvent:
+    booking_id: BookingId
+
+    @property
+    def stream(self) -> str:
+        return f"booking:{self.booking_id}"
+
+
+@dataclass(frozen=True)
+class PersonBooked(BookingEvent):
+    facility_id: FacilityId
+    agency_id: AgencyId
+    person_name: str
+    person_dob: date
+    charge_status: ChargeStatus
+    a_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleasedFromCriminalCustody(BookingEvent):
+    reason: CriminalReleaseReason
+
+
+@dataclass(frozen=True)
+class JailProcessingRecorded(BookingEvent):
+    """status_interviewed, detainer_issued, ice_data_entered: JEM functions, recorded as done."""
+
+    officer_id: OfficerId
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusInterviewed(JailProcessingRecorded):
+    pass
+
+
+@dataclass(frozen=True)
+class DetainerIssued(JailProcessingRecorded):
+    pass
+
+
+@dataclass(frozen=True)
+class IceDataEntered(JailProcessingRecorded):
+    pass
+
+
+@dataclass(frozen=True)
+class WarrantEvent:
+    warrant_id: WarrantId
+
+    @property
+    def stream(self) -> str:
+        return f"warrant:{self.warrant_id}"
+
+
+@dataclass(frozen=True)
+class WarrantLodged(WarrantEvent):
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    form: WarrantForm
+    number: str
+    issued_on: date
+
+
+@dataclass(frozen=True)
+class WarrantCancelled(WarrantEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class WarrantServed(WarrantEvent):
+    hold_id: HoldId
+    officer_id: OfficerId
+
+
+@dataclass(frozen=True)
+class HoldEvent:
+    hold_id: HoldId
+
+    @property
+    def stream(self) -> str:
+        return f"hold:{self.hold_id}"
+
+
+@dataclass(frozen=True)
+class HoldOpened(HoldEvent):
+    """The WSO arrest: the clock and its deadline are fixed now, under the policy then in force."""
+
+    warrant_id: WarrantId
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    officer_id: OfficerId
+    released_from_criminal_at: datetime
+    arrested_at: datetime
+    clock_started_at: datetime
+    igsa: bool
+    limit_rule_id: str
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CustodyTransferred(HoldEvent):
+    receiving_officer: str
+    field_office_id: FieldOfficeId
+    past_limit: bool
+
+
+@dataclass(frozen=True)
+class HoldReleased(HoldEvent):
+    reason: ReleaseReason
+    past_limit: bool
+
+
+@dataclass(frozen=True)
+class ActionRefused:
+    """An attempt outside authority: refused, but recorded so oversight sees it."""
+
+    refusal_id: str
+    command: str
+    rule_id: str
+    citation: str
+    message: str
+    field: str | None = None
+    officer_id: OfficerId | None = None
+    agency_id: AgencyId | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"refusal:{self.refusal_id}"
+
+
+@dataclass(frozen=True)
+class RecordFlagged:
+    """Something oversight must count: a late entry, time held without authority, a hold past its limit."""
+
+    flag_id: str
+    kind: FlagKind
+    rule_id: str
+    subject: str
+    detail: str
+    seconds: int | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"flag:{self.flag_id}"
+
+
+EVENT_TYPES: dict[str, type[Any]] = {
+    "field_office_registered": FieldOfficeRegistered,
+    "agency_registered": AgencyRegistered,
+    "facility_registered": FacilityRegistered,
+    "agreement_requested": AgreementRequested,
+    "agreement_reviewed": AgreementReviewed,
+    "agreement_signed": AgreementSigned,
+    "agreement_suspended": AgreementSuspended,
+    "agreement_reinstated": AgreementReinstated,
+    "agreement_terminated": AgreementTerminated,
+    "officer_nominated": OfficerNominated,
+    "background_check_recorded": BackgroundCheckRecorded,
+    "training_recorded": TrainingRecorded,
+    "officer_certified": OfficerCertified,
+    "certificate_suspended": CertificateSuspended,
+    "certificate_revoked": CertificateRevoked,
+    "person_booked": PersonBooked,
+    "released_from_criminal_custody": ReleasedFromCriminalCustody,
+    "status_interviewed": StatusInterviewed,
+    "detainer_issued": DetainerIssued,
+    "ice_data_entered": IceDataEntered,
+    "warrant_lodged": WarrantLodged,
+    "warrant_cancelled": WarrantCancelled,
+    "warrant_served": WarrantServed,
+    "hold_opened": HoldOpened,
+    "custody_transferred": CustodyTransferred,
+    "hold_released": HoldReleased,
+    "action_refused": ActionRefused,
+    "record_flagged": RecordFlagged,
+}
+
+EVENT_NAMES: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}
+
+
+def event_type(event: object) -> str:
+    return EVENT_NAMES[type(event)]
+
+
+def event_stream(event: object) -> str:
+    stream: str = getattr(event, "stream")  # noqa: B009 - every event class defines it
+    return stream

@@ -1,0 +1,273 @@
+"""The entities of the 287(g) program as the ledger's projections hold them (DOMAIN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from .ids import (
+    AgencyId,
+    AgreementId,
+    BookingId,
+    FacilityId,
+    FieldOfficeId,
+    HoldId,
+    OfficerId,
+    TrainingId,
+    WarrantId,
+)
+
+
+class AgreementModel(StrEnum):
+    WSO = "WSO"
+    JEM = "JEM"
+    TFM = "TFM"
+
+
+class AgencyKind(StrEnum):
+    SHERIFF = "sheriff"
+    CORRECTIONS = "corrections"
+    POLICE = "police"
+    STATE = "state"
+
+
+class AgreementStatus(StrEnum):
+    REQUESTED = "requested"
+    SUITABLE = "suitable"
+    DECLINED = "declined"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class ReviewDecision(StrEnum):
+    SUITABLE = "suitable"
+    DECLINED = "declined"
+
+
+class BackgroundResult(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class CertificateStatus(StrEnum):
+    CURRENT = "current"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class ChargeStatus(StrEnum):
+    PENDING = "pending"
+    CONVICTED = "convicted"
+
+
+class BookingStatus(StrEnum):
+    IN_CRIMINAL_CUSTODY = "in_criminal_custody"
+    RELEASED = "released"
+
+
+class CriminalReleaseReason(StrEnum):
+    BAIL = "bail"
+    CHARGES_DROPPED = "charges_dropped"
+    SENTENCE_SERVED = "sentence_served"
+    COURT_ORDER = "court_order"
+    OTHER = "other"
+
+
+class WarrantForm(StrEnum):
+    I200 = "I-200"
+    I205 = "I-205"
+    I247A = "I-247A"
+
+
+class WarrantStatus(StrEnum):
+    LODGED = "lodged"
+    SERVED = "served"
+    CANCELLED = "cancelled"
+
+
+class HoldStatus(StrEnum):
+    OPEN = "open"
+    TRANSFERRED = "transferred"
+    RELEASED = "released"
+
+
+class ReleaseReason(StrEnum):
+    LIMIT_REACHED = "limit_reached"
+    WARRANT_CANCELLED = "warrant_cancelled"
+    ICE_DECLINED = "ice_declined"
+    COURT_ORDER = "court_order"
+    OTHER = "other"
+
+
+class FlagKind(StrEnum):
+    LATE_ENTRY = "late_entry"
+    TIME_WITHOUT_AUTHORITY = "time_without_authority"
+    HELD_PAST_LIMIT = "held_past_limit"
+    DETAINER_WITHOUT_WARRANT = "detainer_without_warrant"
+
+
+@dataclass(frozen=True)
+class FieldOffice:
+    field_office_id: FieldOfficeId
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Agency:
+    agency_id: AgencyId
+    name: str
+    kind: AgencyKind
+    state: str
+    county: str
+    ori: str
+    field_office_id: FieldOfficeId
+
+
+@dataclass(frozen=True)
+class Facility:
+    facility_id: FacilityId
+    agency_id: AgencyId
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Agreement:
+    agreement_id: AgreementId
+    agency_id: AgencyId
+    model: AgreementModel
+    status: AgreementStatus
+    igsa: bool = False
+    signed_on: date | None = None
+    effective_from: date | None = None
+    expires_on: date | None = None
+    status_reason: str | None = None
+
+    def in_force_at(self, at: datetime) -> bool:
+        """Active, already effective and not yet expired: the 2020 jail-model MOAs have no expiry."""
+        day = at.date()
+        return (
+            self.status is AgreementStatus.ACTIVE
+            and self.effective_from is not None
+            and self.effective_from <= day
+            and (self.expires_on is None or day < self.expires_on)
+        )
+
+
+@dataclass(frozen=True)
+class Officer:
+    officer_id: OfficerId
+    agency_id: AgencyId
+    name: str
+    badge: str
+    background: BackgroundResult | None = None
+
+
+@dataclass(frozen=True)
+class Training:
+    training_id: TrainingId
+    officer_id: OfficerId
+    model: AgreementModel
+    course: str
+    hours: int
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One officer's delegation under one agreement (8 U.S.C. § 1357(g)(5): powers, term, supervisor)."""
+
+    officer_id: OfficerId
+    model: AgreementModel
+    agreement_id: AgreementId
+    agency_id: AgencyId
+    credential_no: str
+    supervisor: str
+    status: CertificateStatus
+    certified_at: datetime
+    expires_on: date | None = None
+    status_reason: str | None = None
+
+    def current_at(self, at: datetime) -> bool:
+        return self.status is CertificateStatus.CURRENT and (
+            self.expires_on is None or at.date() < self.expires_on
+        )
+
+
+@dataclass(frozen=True)
+class Booking:
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    person_name: str
+    person_dob: date
+    charge_status: ChargeStatus
+    status: BookingStatus
+    booked_at: datetime
+    a_number: str | None = None
+    released_at: datetime | None = None
+    release_reason: CriminalReleaseReason | None = None
+
+
+@dataclass(frozen=True)
+class Warrant:
+    warrant_id: WarrantId
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    form: WarrantForm
+    number: str
+    issued_on: date
+    status: WarrantStatus
+    lodged_at: datetime
+    status_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: HoldId
+    warrant_id: WarrantId
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    officer_id: OfficerId
+    status: HoldStatus
+    released_from_criminal_at: datetime
+    arrested_at: datetime
+    clock_started_at: datetime
+    igsa: bool
+    limit_rule_id: str
+    deadline: datetime | None = None
+    ended_at: datetime | None = None
+    release_reason: ReleaseReason | None = None
+    receiving_officer: str | None = None
+    receiving_field_office_id: FieldOfficeId | None = None
+    past_limit: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    refusal_id: str
+    command: str
+    rule_id: str
+    citation: str
+    message: str
+    occurred_at: datetime
+    actor: str
+    field: str | None = None
+    officer_id: OfficerId | None = None
+    agency_id: AgencyId | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    flag_id: str
+    kind: FlagKind
+    rule_id: str
+    subject: str
+    detail: str
+    occurred_at: datetime
+    seconds: int | None = None

@@ -1,0 +1,157 @@
+"""Officers from nomination to certificate (DOMAIN.md "Officers"); decide_*() may refuse, evolve_*() never."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import assert_never
+
+from . import lifecycle
+from .agreements import require_new
+from .commands import CertifyOfficer, ChangeCertificate, NominateOfficer, RecordBackgroundCheck, RecordTraining
+from .errors import Invalid, NotFound, RuleViolation
+from .events import (
+    BackgroundCheckRecorded,
+    CertificateRevoked,
+    CertificateSuspended,
+    OfficerCertified,
+    OfficerNominated,
+    TrainingRecorded,
+)
+from .ids import TrainingId
+from .model import (
+    Agency,
+    Agreement,
+    BackgroundResult,
+    Certificate,
+    CertificateStatus,
+    Officer,
+    Training,
+)
+from .policy import PolicyView
+
+CertificateEvent = OfficerCertified | CertificateSuspended | CertificateRevoked
+
+
+def _found(officer: Officer | None, ident: str) -> Officer:
+    if officer is None:
+        raise NotFound(f"officer {ident} does not exist", field="officer_id")
+    return officer
+
+
+def decide_nominate_officer(
+    cmd: NominateOfficer, existing: Officer | None, agency: Agency | None, view: PolicyView
+) -> list[OfficerNominated]:
+    require_new(existing, "officer", cmd.officer_id, "officer_id", view)
+    if agency is None:
+        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+    return [OfficerNominated(cmd.officer_id, cmd.agency_id, cmd.name, cmd.badge)]
+
+
+def decide_record_background_check(
+    cmd: RecordBackgroundCheck, officer: Officer | None, view: PolicyView
+) -> list[BackgroundCheckRecorded]:
+    _found(officer, cmd.officer_id)
+    return [BackgroundCheckRecorded(cmd.officer_id, cmd.result)]
+
+
+def decide_record_training(
+    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, at: datetime, view: PolicyView
+) -> list[TrainingRecorded]:
+    _found(officer, cmd.officer_id)
+    if cmd.hours <= 0:
+        raise Invalid("hours must be a positive whole number of training hours", field="hours")
+    if cmd.completed_on > at.date():
+        raise Invalid("completed_on may not be after occurred_at", field="completed_on")
+    return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on)]
+
+
+def decide_certify_officer(
+    cmd: CertifyOfficer,
+    officer: Officer | None,
+    agreement: Agreement | None,
+    trainings: Sequence[Training],
+    existing: Certificate | None,
+    at: datetime,
+    view: PolicyView,
+) -> list[OfficerCertified]:
+    """ICE certifies in writing only after a passed background check and the model's full training."""
+    found = _found(officer, cmd.officer_id)
+    if agreement is None:
+        raise NotFound(f"agreement {cmd.agreement_id} does not exist", field="agreement_id")
+    if existing is not None:
+        lifecycle.advance(lifecycle.CERTIFICATE, existing.status, "certify", f"certificate {cmd.officer_id}", view)
+    if found.background is not BackgroundResult.PASSED:
+        state = "failed" if found.background is BackgroundResult.FAILED else "not been recorded"
+        rule = view.rule("certification.background_check")
+        raise RuleViolation(rule, field="officer_id", message=f"Officer {found.officer_id}'s background check has {state}.")
+    _require_training(cmd, trainings, at, view)
+    if cmd.supervisor is None:
+        rule = view.rule("certification.supervisor")
+        raise RuleViolation(rule, field="supervisor", message="The certificate must name the supervising ICE position.")
+    if agreement.model is not cmd.model or agreement.agency_id != found.agency_id or not agreement.in_force_at(at):
+        raise RuleViolation(
+            view.rule("certification.agreement"),
+            field="agreement_id",
+            message=f"Agreement {agreement.agreement_id} is not a {cmd.model.value} agreement in force "
+            f"for agency {found.agency_id}.",
+        )
+    return [
+        OfficerCertified(
+            cmd.officer_id, cmd.model, cmd.agreement_id, found.agency_id, cmd.credential_no, cmd.supervisor,
+            cmd.expires_on,
+        )
+    ]
+
+
+def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], at: datetime, view: PolicyView) -> None:
+    required = view.training(cmd.model)
+    done = sum(t.hours for t in trainings if t.model is cmd.model and t.completed_on <= at.date())
+    if done < required.value:
+        raise RuleViolation(
+            required.rule,
+            field="officer_id",
+            message=f"Officer {cmd.officer_id} has {done} of the {required.value} training hours "
+            f"the {cmd.model.value} model requires.",
+        )
+
+
+def decide_change_certificate(
+    action: str, cmd: ChangeCertificate, certificate: Certificate | None, view: PolicyView
+) -> list[CertificateSuspended | CertificateRevoked]:
+    if certificate is None:
+        raise NotFound(f"officer {cmd.officer_id} holds no {cmd.model.value} certificate", field="officer_id")
+    subject = f"certificate {cmd.officer_id}/{cmd.model.value}"
+    lifecycle.advance(lifecycle.CERTIFICATE, certificate.status, action, subject, view)
+    if action == "suspend":
+        return [CertificateSuspended(cmd.officer_id, cmd.model, cmd.reason)]
+    return [CertificateRevoked(cmd.officer_id, cmd.model, cmd.reason)]
+
+
+def evolve_officer(officer: Officer | None, event: OfficerNominated | BackgroundCheckRecorded) -> Officer:
+    if isinstance(event, OfficerNominated):
+        return Officer(event.officer_id, event.agency_id, event.name, event.badge)
+    assert officer is not None, "background_check_recorded before officer_nominated"
+    return replace(officer, background=event.result)
+
+
+def evolve_training(_: Training | None, e: TrainingRecorded) -> Training:
+    return Training(e.training_id, e.officer_id, e.model, e.course, e.hours, e.completed_on)
+
+
+def evolve_certificate(cert: Certificate | None, event: CertificateEvent, at: datetime) -> Certificate:
+    match event:
+        case OfficerCertified():
+            return Certificate(
+                event.officer_id, event.model, event.agreement_id, event.agency_id, event.credential_no,
+                event.supervisor, CertificateStatus.CURRENT, at, event.expires_on,
+            )
+        case CertificateSuspended():
+            assert cert is not None
+            return replace(cert, status=CertificateStatus.SUSPENDED, status_reason=event.reason)
+        case CertificateRevoked():
+            assert cert is not None
+            return replace(cert, status=CertificateStatus.REVOKED, status_reason=event.reason)
+        case _:
+            assert_never(event)

@@ -1,0 +1,161 @@
+"""Turn plain mappings (JSON, database rows) into the frozen dataclasses of the domain.
+
+One parser for every command, event and entity, so a bad field gets the same clear error
+wherever it comes from: the message names the field and what was wrong with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
+
+from .errors import Invalid
+
+T = TypeVar("T")
+
+
+def parse(cls: type[T], data: Mapping[str, object], *, where: str = "") -> T:
+    """Build `cls` from `data`; unknown, missing or ill-typed fields raise Invalid naming the field."""
+    if not isinstance(data, Mapping):
+        raise Invalid(f"{where or 'body'} must be an object", field=where or None)
+    fields = _fields(cls)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise Invalid(f"unknown field {_join(where, unknown[0])}", field=_join(where, unknown[0]))
+    values: dict[str, Any] = {}
+    for name, (hint, required) in fields.items():
+        path = _join(where, name)
+        if name not in data:
+            if required:
+                raise Invalid(f"{path} is required", field=path)
+            continue
+        values[name] = _convert(hint, data[name], path)
+    return cls(**values)
+
+
+def to_primitive(value: object) -> Any:
+    """JSON-ready form: dataclasses to dicts, enums to values, times to ISO 8601 in UTC."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_primitive(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def format_instant(value: datetime) -> str:
+    """The one text form of an instant: UTC, microseconds, 'Z' (stable for hashing)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(value: object, path: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"{path} must be an ISO 8601 date-time, got {value!r}", field=path) from None
+    if not isinstance(value, datetime):
+        raise Invalid(f"{path} must be an ISO 8601 date-time", field=path)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid(f"{path} must carry a UTC offset (e.g. 2026-11-23T07:05:00-05:00)", field=path)
+    return value.astimezone(UTC)
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+@cache
+def _fields(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: (
+            hints[f.name],
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in dataclasses.fields(cls)
+    }
+
+
+def _convert(hint: Any, value: object, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(options[0], value, path)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise Invalid(f"{path} must be a list", field=path)
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
+    supertype = getattr(hint, "__supertype__", None)
+    if supertype is not None:
+        return _convert(supertype, value, path)
+    if dataclasses.is_dataclass(hint):
+        return parse(hint, value, where=path)  # type: ignore[arg-type]
+    converter = _SCALARS.get(hint)
+    if converter is not None:
+        return converter(value, path)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum(hint, value, path)
+    raise TypeError(f"no parser for {hint!r} at {path}")
+
+
+def _enum(cls: type[Enum], value: object, path: str) -> Enum:
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in cls)
+        raise Invalid(f"{path} must be one of {allowed}; got {value!r}", field=path) from None
+
+
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{path} must be a non-empty string", field=path)
+    if len(value) > 500:
+        raise Invalid(f"{path} must be at most 500 characters", field=path)
+    return value
+
+
+def _int(value: object, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{path} must be a whole number", field=path)
+    return value
+
+
+def _bool(value: object, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"{path} must be true or false", field=path)
+    return value
+
+
+def _date(value: object, path: str) -> date:
+    if isinstance(value, datetime):
+        raise Invalid(f"{path} must be a date (YYYY-MM-DD), not a date-time", field=path)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Invalid(f"{path} must be a date (YYYY-MM-DD); got {value!r}", field=path)
+
+
+_SCALARS: dict[Any, Callable[[object, str], Any]] = {
+    str: _str,
+    int: _int,
+    bool: _bool,
+    date: _date,
+    datetime: parse_instant,
+}

@@ -1,0 +1,69 @@
+"""Engines for SQLite (embedded default) and PostgreSQL (production), with one writer at a time.
+
+SQLite runs in WAL mode with synchronous=FULL so a committed command survives power loss, and
+write transactions start with BEGIN IMMEDIATE so two writers never interleave; on PostgreSQL a
+transaction-scoped advisory lock serializes appends, so commit order equals sequence order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+DEFAULT_DB_FILE = "custody_ledger.db"
+# Any constant works; it only has to be the same for every writer of one database.
+_APPEND_LOCK_KEY = 287_2019
+
+
+def normalize_url(url: str | None) -> str:
+    """Accept a bare path, sqlite:// or postgresql:// URL; PostgreSQL always goes through psycopg 3."""
+    if not url:
+        url = DEFAULT_DB_FILE
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str | None = None, **kw: Any) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kw)
+    return sa.create_engine(url, pool_pre_ping=True, **kw)
+
+
+def _sqlite_engine(url: str, **kw: Any) -> Engine:
+    # isolation_level=None stops pysqlite from issuing its own BEGIN, so ours is the only one.
+    engine = sa.create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False}, **kw)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("writer") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(engine: Engine) -> Connection:
+    """A connection whose transactions hold the append lock from their first statement."""
+    return engine.connect().execution_options(writer=True)
+
+
+def take_append_lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})

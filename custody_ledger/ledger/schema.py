@@ -1,0 +1,228 @@
+"""The database: one append-only `events` table, idempotency results, and projection tables.
+
+Projection columns carry the field names of the domain entities, so a row folds straight back
+into its dataclass. Instants are stored in UTC (DESIGN.md guarantee 8).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on SQLite (which keeps no zone) as on PostgreSQL (timestamptz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = sa.String(100)
+
+
+def _id(name: str, **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, Id, **kw)
+
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("stream", sa.String(250), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_events_stream_seq", "stream", "seq"),
+)
+
+command_results = sa.Table(
+    "command_results",
+    metadata,
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+field_offices = sa.Table(
+    "field_offices", metadata,
+    _id("field_office_id", primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+)
+
+agencies = sa.Table(
+    "agencies", metadata,
+    _id("agency_id", primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(2), nullable=False),
+    sa.Column("county", sa.Text, nullable=False),
+    sa.Column("ori", sa.String(9), nullable=False),
+    _id("field_office_id", nullable=False, index=True),
+)
+
+facilities = sa.Table(
+    "facilities", metadata,
+    _id("facility_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+)
+
+agreements = sa.Table(
+    "agreements", metadata,
+    _id("agreement_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("model", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("igsa", sa.Boolean, nullable=False),
+    sa.Column("signed_on", sa.Date),
+    sa.Column("effective_from", sa.Date),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("status_reason", sa.Text),
+)
+
+officers = sa.Table(
+    "officers", metadata,
+    _id("officer_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("badge", sa.String(50), nullable=False),
+    sa.Column("background", sa.String(10)),
+)
+
+trainings = sa.Table(
+    "trainings", metadata,
+    _id("training_id", primary_key=True),
+    _id("officer_id", nullable=False, index=True),
+    sa.Column("model", sa.String(3), nullable=False),
+    sa.Column("course", sa.Text, nullable=False),
+    sa.Column("hours", sa.Integer, nullable=False),
+    sa.Column("completed_on", sa.Date, nullable=False),
+)
+
+certificates = sa.Table(
+    "certificates", metadata,
+    _id("officer_id", primary_key=True),
+    sa.Column("model", sa.String(3), primary_key=True),
+    _id("agreement_id", nullable=False, index=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("credential_no", sa.String(50), nullable=False),
+    sa.Column("supervisor", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("certified_at", UTCDateTime, nullable=False),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("status_reason", sa.Text),
+)
+
+bookings = sa.Table(
+    "bookings", metadata,
+    _id("booking_id", primary_key=True),
+    _id("facility_id", nullable=False, index=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("person_name", sa.Text, nullable=False),
+    sa.Column("person_dob", sa.Date, nullable=False),
+    sa.Column("charge_status", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("booked_at", UTCDateTime, nullable=False),
+    sa.Column("a_number", sa.String(12)),
+    sa.Column("released_at", UTCDateTime),
+    sa.Column("release_reason", sa.String(30)),
+)
+
+warrants = sa.Table(
+    "warrants", metadata,
+    _id("warrant_id", primary_key=True),
+    _id("booking_id", nullable=False, index=True),
+    _id("facility_id", nullable=False),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("form", sa.String(8), nullable=False),
+    sa.Column("number", sa.String(50), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("lodged_at", UTCDateTime, nullable=False),
+    sa.Column("status_reason", sa.Text),
+)
+
+holds = sa.Table(
+    "holds", metadata,
+    _id("hold_id", primary_key=True),
+    _id("warrant_id", nullable=False),
+    _id("booking_id", nullable=False, index=True),
+    _id("facility_id", nullable=False, index=True),
+    _id("agency_id", nullable=False, index=True),
+    _id("officer_id", nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("released_from_criminal_at", UTCDateTime, nullable=False),
+    sa.Column("arrested_at", UTCDateTime, nullable=False),
+    sa.Column("clock_started_at", UTCDateTime, nullable=False),
+    sa.Column("igsa", sa.Boolean, nullable=False),
+    sa.Column("limit_rule_id", sa.String(64), nullable=False),
+    sa.Column("deadline", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("release_reason", sa.String(30)),
+    sa.Column("receiving_officer", sa.Text),
+    sa.Column("receiving_field_office_id", Id),
+    sa.Column("past_limit", sa.Boolean, nullable=False),
+    # The due-deadline query (open holds by deadline) is the watchdog's hot path.
+    sa.Index("ix_holds_status_deadline", "status", "deadline"),
+)
+
+refusals = sa.Table(
+    "refusals", metadata,
+    sa.Column("refusal_id", sa.String(200), primary_key=True),
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False, index=True),
+    sa.Column("citation", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("field", sa.String(100)),
+    _id("officer_id"),
+    _id("agency_id", index=True),
+)
+
+flags = sa.Table(
+    "flags", metadata,
+    sa.Column("flag_id", sa.String(250), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False, index=True),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(250), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("seconds", sa.BigInteger),
+)

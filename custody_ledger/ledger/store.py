@@ -1,0 +1,101 @@
+"""The append-only event store: hash-chained appends, idempotency results, stream positions.
+
+Callers hold the writer lock (db.writer / db.take_append_lock) for the whole transaction, so the
+last row read here is the last row committed and sequence numbers never fork.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from custody_ledger.domain.events import event_stream, event_type
+
+from . import codec
+from .schema import command_results, events
+
+
+@dataclass(frozen=True)
+class EventRow:
+    seq: int
+    event_id: str
+    stream: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    idempotency_key: str
+    payload: str
+    prev_hash: str
+    hash: str = ""
+
+
+_HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(_HEAD).first()
+    return (0, codec.GENESIS) if row is None else (int(row.seq), row.hash)
+
+
+def append(
+    conn: Connection,
+    new_events: Sequence[object],
+    *,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: str,
+    idempotency_key: str,
+) -> list[EventRow]:
+    seq, prev = head(conn)
+    rows: list[EventRow] = []
+    for event in new_events:
+        seq += 1
+        row = EventRow(seq, str(uuid.uuid4()), event_stream(event), event_type(event), occurred_at, recorded_at,
+                       actor, idempotency_key, codec.encode_payload(event), prev)
+        prev = codec.chain_hash(prev, codec.record_bytes(row))
+        rows.append(EventRow(**{**asdict(row), "hash": prev}))
+    if rows:
+        conn.execute(events.insert(), [asdict(r) for r in rows])
+    return rows
+
+
+def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetime]:
+    """The latest occurred_at of each stream that already has events."""
+    wanted = sorted(set(streams))
+    if not wanted:
+        return {}
+    query = (
+        sa.select(events.c.stream, sa.func.max(events.c.occurred_at))
+        .where(events.c.stream.in_(wanted))
+        .group_by(events.c.stream)
+    )
+    # max() keeps the column's type, so values come back as aware UTC datetimes on both backends.
+    return {stream: value for stream, value in conn.execute(query)}
+
+
+_FIND = sa.select(command_results.c.fingerprint, command_results.c.result).where(
+    command_results.c.idempotency_key == sa.bindparam("key")
+)
+
+
+def find_result(conn: Connection, key: str) -> tuple[str, dict[str, Any]] | None:
+    row = conn.execute(_FIND, {"key": key}).first()
+    return None if row is None else (row.fingerprint, json.loads(row.result))
+
+
+def save_result(
+    conn: Connection, key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
+) -> None:
+    conn.execute(
+        command_results.insert(),
+        {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
+         "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at},
+    )

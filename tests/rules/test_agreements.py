@@ -1,0 +1,79 @@
+"""No agreement, no delegated authority (INA § 287(g)(1)); termination ends every delegation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.support.world import World, serve_attempt, add_agreement, booked_with_warrant, certified_officer
+
+
+
+def test_officer_is_refused_while_the_agreement_is_suspended(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok("suspend_agreement", agreement_id="AGR-AG-A-WSO", reason="ICE review")
+    result = serve_attempt(world, "H-1", "OFF-1")
+    assert result["error"]["rule_id"] == "agreement.active_required"
+
+
+def test_officer_may_act_again_once_the_agreement_is_reinstated(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok("suspend_agreement", agreement_id="AGR-AG-A-WSO", reason="ICE review")
+    world.ok("reinstate_agreement", agreement_id="AGR-AG-A-WSO", reason="review closed")
+    assert serve_attempt(world, "H-1", "OFF-1")["ok"]
+
+
+def test_terminating_an_agreement_ends_every_certificate_under_it(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    certified_officer(world, "OFF-2")
+    result = world.ok("terminate_agreement", agreement_id="AGR-AG-A-WSO", reason="written notice")
+    revoked = [e["stream"] for e in result["events"] if e["type"] == "certificate_revoked"]
+    assert revoked == ["certificate:OFF-1:WSO", "certificate:OFF-2:WSO"]
+
+
+def test_officer_is_refused_after_the_agreement_is_terminated(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok("terminate_agreement", agreement_id="AGR-AG-A-WSO", reason="written notice")
+    result = serve_attempt(world, "H-1", "OFF-1")
+    assert result["error"]["rule_id"] == "certificate.current_required"
+
+
+def test_agreement_not_yet_effective_gives_no_authority(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok("request_agreement", agreement_id="AGR-LATE", agency_id="AG-A", model="JEM")
+    world.ok("review_agreement", agreement_id="AGR-LATE", decision="suitable", reasons="ok")
+    start = (world.clock + timedelta(days=30)).date().isoformat()
+    world.ok("sign_agreement", agreement_id="AGR-LATE", signed_on=world.clock.date().isoformat(),
+             effective_from=start, igsa=False)
+    world.ok("record_training", officer_id="OFF-1", model="JEM", course="JEM basic", hours=160,
+             completed_on=world.clock.date().isoformat())
+    result = world.run("certify_officer", officer_id="OFF-1", model="JEM", agreement_id="AGR-LATE",
+                       credential_no="CR-J", supervisor="SDDO")
+    assert result["error"]["rule_id"] == "certification.agreement"
+
+
+def test_a_declined_agreement_cannot_be_signed(world: World) -> None:
+    world.ok("request_agreement", agreement_id="AGR-X", agency_id="AG-A", model="JEM")
+    world.ok("review_agreement", agreement_id="AGR-X", decision="declined", reasons="state law limits cooperation")
+    result = world.run("sign_agreement", agreement_id="AGR-X", signed_on="2026-03-01", effective_from="2026-03-01",
+                       igsa=False)
+    assert (result["error"]["kind"], result["error"]["rule_id"]) == ("conflict", "lifecycle.agreement")
+
+
+def test_an_officer_of_another_agency_cannot_act_under_this_agreement(world: World) -> None:
+    world.ok("register_agency", agency_id="AG-B", name="B Sheriff", kind="sheriff", state="TX", county="Dallas",
+             ori="TX0570000", field_office_id="FO-1")
+    world.ok("nominate_officer", officer_id="OFF-B", agency_id="AG-B", name="B", badge="B1")
+    world.ok("record_background_check", officer_id="OFF-B", result="passed")
+    world.ok("record_training", officer_id="OFF-B", model="WSO", course="WSO", hours=8,
+             completed_on=world.clock.date().isoformat())
+    result = world.run("certify_officer", officer_id="OFF-B", model="WSO", agreement_id="AGR-AG-A-WSO",
+                       credential_no="CR-B", supervisor="SDDO")
+    assert result["error"]["rule_id"] == "certification.agreement"
+
+
+def test_jem_officer_with_full_training_under_a_jem_agreement_is_certified(world: World) -> None:
+    add_agreement(world, "AG-A", model="JEM")
+    certified_officer(world, "OFF-J", model="JEM")
+    result = world.run("interview_status", booking_id=booked_with_warrant(world, "BK-1").removeprefix("WR-"),
+                       officer_id="OFF-J")
+    assert result["ok"], result

@@ -1,0 +1,123 @@
+"""Only a certified officer acts; certification needs a passed background check, full training of the
+model and the supervising ICE position (INA § 287(g)(2), (g)(5))."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.world import World, serve_attempt, booked_with_warrant, certified_officer
+
+
+
+def _nominate(world: World, officer: str) -> None:
+    world.ok("nominate_officer", officer_id=officer, agency_id="AG-A", name="N. Officer", badge="77")
+
+
+def _train(world: World, officer: str, model: str = "WSO", hours: int = 8) -> None:
+    world.ok("record_training", officer_id=officer, model=model, course=f"{model} course", hours=hours,
+             completed_on=world.clock.date().isoformat())
+
+
+def _certify(world: World, officer: str, **extra: object) -> dict:
+    payload = {"officer_id": officer, "model": "WSO", "agreement_id": "AGR-AG-A-WSO", "credential_no": "CR-9",
+               "supervisor": "Supervisory Detention and Deportation Officer, Houston ERO", **extra}
+    return world.run("certify_officer", **payload)
+
+
+def test_nominated_officer_is_refused(world: World) -> None:
+    _nominate(world, "OFF-N")
+    assert serve_attempt(world, "H-1", "OFF-N")["error"]["rule_id"] == "certificate.current_required"
+
+
+def test_officer_who_failed_the_background_check_cannot_be_certified(world: World) -> None:
+    _nominate(world, "OFF-F")
+    world.ok("record_background_check", officer_id="OFF-F", result="failed")
+    _train(world, "OFF-F")
+    assert _certify(world, "OFF-F")["error"]["rule_id"] == "certification.background_check"
+
+
+def test_officer_who_failed_the_background_check_is_refused(world: World) -> None:
+    _nominate(world, "OFF-F")
+    world.ok("record_background_check", officer_id="OFF-F", result="failed")
+    result = serve_attempt(world, "H-1", "OFF-F")
+    assert (result["error"]["rule_id"], "background" in result["error"]["message"]) == (
+        "certificate.current_required", True)
+
+
+def test_untrained_officer_cannot_be_certified(world: World) -> None:
+    _nominate(world, "OFF-U")
+    world.ok("record_background_check", officer_id="OFF-U", result="passed")
+    assert _certify(world, "OFF-U")["error"]["rule_id"] == "training.wso"
+
+
+def test_certification_requires_the_full_training_hours_of_the_model(world: World) -> None:
+    _nominate(world, "OFF-U")
+    world.ok("record_background_check", officer_id="OFF-U", result="passed")
+    _train(world, "OFF-U", hours=7)
+    assert _certify(world, "OFF-U")["error"]["rule_id"] == "training.wso"
+
+
+def test_training_hours_add_up_across_courses(world: World) -> None:
+    _nominate(world, "OFF-U")
+    world.ok("record_background_check", officer_id="OFF-U", result="passed")
+    _train(world, "OFF-U", hours=4)
+    _train(world, "OFF-U", hours=4)
+    assert _certify(world, "OFF-U")["ok"]
+
+
+def test_training_for_another_model_does_not_count(world: World) -> None:
+    _nominate(world, "OFF-U")
+    world.ok("record_background_check", officer_id="OFF-U", result="passed")
+    _train(world, "OFF-U", model="TFM", hours=40)
+    assert _certify(world, "OFF-U")["error"]["rule_id"] == "training.wso"
+
+
+def test_certification_must_name_the_supervising_ice_position(world: World) -> None:
+    _nominate(world, "OFF-S")
+    world.ok("record_background_check", officer_id="OFF-S", result="passed")
+    _train(world, "OFF-S")
+    result = _certify(world, "OFF-S", supervisor=None)
+    assert (result["error"]["rule_id"], result["error"]["field"]) == ("certification.supervisor", "supervisor")
+
+
+def test_certificate_records_the_supervising_ice_position(world: World, engine) -> None:
+    import sqlalchemy as sa
+
+    from custody_ledger.ledger.schema import certificates
+
+    certified_officer(world, "OFF-1")
+    with engine.connect() as conn:
+        supervisor = conn.execute(sa.select(certificates.c.supervisor)).scalar_one()
+    assert supervisor == "SDDO, Houston ERO"
+
+
+@pytest.mark.parametrize("action", ["suspend_certificate", "revoke_certificate"])
+def test_suspended_or_revoked_officer_is_refused(world: World, action: str) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok(action, officer_id="OFF-1", model="WSO", reason="ICE withdrew authority by written notice")
+    assert serve_attempt(world, "H-1", "OFF-1")["error"]["rule_id"] == "certificate.current_required"
+
+
+def test_expired_certificate_is_refused(world: World) -> None:
+    _nominate(world, "OFF-E")
+    world.ok("record_background_check", officer_id="OFF-E", result="passed")
+    _train(world, "OFF-E")
+    assert _certify(world, "OFF-E", expires_on=(world.clock + timedelta(days=2)).date().isoformat())["ok"]
+    world.later(days=3)
+    result = serve_attempt(world, "H-1", "OFF-E")
+    assert (result["error"]["rule_id"], "expired" in result["error"]["message"]) == (
+        "certificate.current_required", True)
+
+
+def test_a_revoked_certificate_cannot_be_suspended(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    world.ok("revoke_certificate", officer_id="OFF-1", model="WSO", reason="left the agency")
+    result = world.run("suspend_certificate", officer_id="OFF-1", model="WSO", reason="again")
+    assert result["error"]["rule_id"] == "lifecycle.certificate"
+
+
+def test_certified_officer_may_serve(world: World) -> None:
+    certified_officer(world, "OFF-1")
+    assert serve_attempt(world, "H-1", "OFF-1")["ok"]

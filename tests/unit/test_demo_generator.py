@@ -1,0 +1,409 @@
+"""The demo generator: deterministic, time-ordered, and valid under the rules except where it means not to be.
+
+The stream is read back by a small replay (`Story`) that knows only the command vocabulary, so these
+tests check the data the way the product will see it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo, available_timezones
+
+import pytest
+
+from custody_ledger.demo import generate, generate_commands
+from custody_ledger.demo.places import FIELD_OFFICES, PLACES
+from custody_ledger.domain.commands import parse_envelope
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LIMIT = timedelta(hours=48)
+Command = dict[str, object]
+ID_FIELDS = {
+    "register_field_office": "field_office_id", "register_agency": "agency_id",
+    "register_facility": "facility_id", "request_agreement": "agreement_id", "nominate_officer": "officer_id",
+    "book_person": "booking_id", "lodge_warrant": "warrant_id", "serve_warrant": "hold_id",
+}
+SERVING, JAIL = {"WSO", "JEM"}, {"JEM"}
+SERVABLE = ("I-200", "I-205")
+REQUIRED_HOURS = {"WSO": 8, "JEM": 160}
+
+
+def _at(command: Command) -> datetime:
+    return datetime.fromisoformat(str(command["occurred_at"]))
+
+
+def _day(command: Command, name: str) -> date:
+    return date.fromisoformat(str(command[name]))
+
+
+@dataclass
+class Story:
+    """What the stream says happened: who belongs where, and when each thing began and ended."""
+
+    agency_of: dict[str, str] = field(default_factory=dict)  # facility, booking, officer -> agency
+    booked: dict[str, datetime] = field(default_factory=dict)
+    released: dict[str, datetime] = field(default_factory=dict)
+    warrants: dict[str, Command] = field(default_factory=dict)
+    cancelled: dict[str, datetime] = field(default_factory=dict)
+    agreements: dict[str, dict[str, object]] = field(default_factory=dict)
+    agreement_of_agency: dict[str, str] = field(default_factory=dict)
+    certificates: dict[str, Command] = field(default_factory=dict)  # officer -> certify_officer, if current
+    ever_certified: dict[str, str] = field(default_factory=dict)  # officer -> model
+    serves: dict[str, Command] = field(default_factory=dict)
+    ends: dict[str, list[Command]] = field(default_factory=dict)
+    unauthorized: list[tuple[Command, str]] = field(default_factory=list)
+
+    def igsa(self, agency_id: str) -> bool:
+        agreement = self.agreements.get(self.agreement_of_agency.get(agency_id, ""), {})
+        return bool(agreement.get("igsa", False))
+
+    def hold_agency(self, hold_id: str) -> str:
+        return self.agency_of[str(self.warrants[str(self.serves[hold_id]["warrant_id"])]["booking_id"])]
+
+    def clock_start(self, hold_id: str) -> datetime:
+        serve = self.serves[hold_id]
+        booking = str(self.warrants[str(serve["warrant_id"])]["booking_id"])
+        return min(self.released[booking], _at(serve))
+
+
+def _read(commands: list[Command]) -> Story:
+    story = Story()
+    for command in commands:
+        _record(story, command)
+        if command["command"] in ("serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"):
+            why = _why_not(story, command)
+            if why:
+                story.unauthorized.append((command, why))
+            if command["command"] == "serve_warrant" and not why:
+                story.serves[str(command["hold_id"])] = command
+    return story
+
+
+def _record(story: Story, c: Command) -> None:
+    name, at = c["command"], _at(c)
+    if name == "register_facility":
+        story.agency_of[str(c["facility_id"])] = str(c["agency_id"])
+    elif name == "nominate_officer":
+        story.agency_of[str(c["officer_id"])] = str(c["agency_id"])
+    elif name == "book_person":
+        story.agency_of[str(c["booking_id"])] = story.agency_of[str(c["facility_id"])]
+        story.booked[str(c["booking_id"])] = at
+    elif name == "release_from_criminal_custody":
+        story.released[str(c["booking_id"])] = at
+    elif name == "lodge_warrant":
+        story.warrants[str(c["warrant_id"])] = c
+    elif name == "cancel_warrant":
+        story.cancelled[str(c["warrant_id"])] = at
+    elif name in ("transfer_custody", "release_hold"):
+        story.ends.setdefault(str(c["hold_id"]), []).append(c)
+    else:
+        _record_program(story, c)
+
+
+def _record_program(story: Story, c: Command) -> None:
+    name, agreement_id = c["command"], str(c.get("agreement_id", ""))
+    if name == "request_agreement":
+        story.agreements[agreement_id] = {"model": c["model"], "status": "requested"}
+        story.agreement_of_agency[str(c["agency_id"])] = agreement_id
+    elif name == "sign_agreement":
+        story.agreements[agreement_id] |= {"status": "active", "igsa": c["igsa"],
+                                           "effective": c["effective_from"],
+                                           "expires": c.get("expires_on")}
+    elif name in ("suspend_agreement", "reinstate_agreement", "terminate_agreement"):
+        statuses = {"suspend_agreement": "suspended", "reinstate_agreement": "active"}
+        story.agreements[agreement_id]["status"] = statuses.get(str(name), "terminated")
+        if name == "terminate_agreement":  # termination ends every certificate under it
+            story.certificates = {o: cert for o, cert in story.certificates.items()
+                                  if cert["agreement_id"] != agreement_id}
+    elif name == "certify_officer":
+        story.certificates[str(c["officer_id"])] = c
+        story.ever_certified[str(c["officer_id"])] = str(c["model"])
+    elif name in ("suspend_certificate", "revoke_certificate"):
+        story.certificates.pop(str(c["officer_id"]), None)
+
+
+def _why_not(story: Story, c: Command) -> str:
+    """The reason this officer may not act now, or '' (DOMAIN.md: current certificate, agreement in force)."""
+    officer, day = str(c["officer_id"]), _at(c).date()
+    cert = story.certificates.get(officer)
+    if cert is None:
+        return "no current certificate"
+    if cert.get("expires_on") is not None and day >= _day(cert, "expires_on"):
+        return "certificate expired"
+    if str(cert["model"]) not in (SERVING if c["command"] == "serve_warrant" else JAIL):
+        return f"{cert['model']} may not {c['command']}"
+    agreement = story.agreements[str(cert["agreement_id"])]
+    expires = date.fromisoformat(str(agreement["expires"])) if agreement.get("expires") else date.max
+    effective = date.fromisoformat(str(agreement["effective"]))
+    if agreement["status"] != "active" or not effective <= day < expires:
+        return "agreement not in force"
+    booking = str(c.get("booking_id") or story.warrants[str(c["warrant_id"])]["booking_id"])
+    return "" if story.agency_of[booking] == story.agency_of[officer] else "not the officer's own agency"
+
+
+@pytest.fixture(scope="module")
+def commands() -> list[Command]:
+    return list(generate(7, NOW))
+
+
+@pytest.fixture(scope="module")
+def story(commands: list[Command]) -> Story:
+    return _read(commands)
+
+
+@pytest.fixture(scope="module")
+def hundred_thousand() -> tuple[list[Command], float]:
+    started = time.perf_counter()
+    result = generate_commands(1, NOW, 100_000)
+    return result, time.perf_counter() - started
+
+
+def _named(commands: list[Command], *names: str) -> list[Command]:
+    return [c for c in commands if c["command"] in names]
+
+
+def _open_holds(story: Story) -> list[str]:
+    return [hold for hold in story.serves if hold not in story.ends]
+
+
+# --- Determinism and order ----------------------------------------------------------------------------
+
+
+def test_same_seed_and_now_give_identical_commands(commands: list[Command]) -> None:
+    assert list(generate(7, NOW)) == commands
+
+
+def test_another_seed_gives_different_commands(commands: list[Command]) -> None:
+    assert list(generate(8, NOW)) != commands
+
+
+def test_fewer_agencies_are_a_prefix_of_the_same_shuffle(commands: list[Command]) -> None:
+    few = [c["agency_id"] for c in _named(list(generate(7, NOW, agencies=5)), "register_agency")]
+    assert few == [c["agency_id"] for c in _named(commands, "register_agency")][:5]
+
+
+def test_occurred_at_never_decreases(commands: list[Command]) -> None:
+    times = [_at(c) for c in commands]
+    assert all(a <= b for a, b in pairwise(times))
+
+
+def test_nothing_occurs_after_now(commands: list[Command]) -> None:
+    assert max(_at(c) for c in commands) <= NOW
+
+
+def test_occurred_at_is_iso_8601_in_utc(commands: list[Command]) -> None:
+    assert all(str(c["occurred_at"]).endswith("+00:00") for c in commands)
+
+
+def test_idempotency_keys_are_unique(commands: list[Command]) -> None:
+    keys = [c["idempotency_key"] for c in commands]
+    assert len(set(keys)) == len(keys)
+
+
+def test_entity_ids_are_unique(commands: list[Command]) -> None:
+    ids = [c[ID_FIELDS[str(c["command"])]] for c in commands if c["command"] in ID_FIELDS]
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+
+
+def test_every_command_parses_under_the_vocabulary(commands: list[Command]) -> None:
+    for command in commands:
+        parse_envelope(command)
+
+
+def test_a_naive_now_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        generate(7, NOW.replace(tzinfo=None))
+
+
+def test_more_agencies_than_places_are_refused() -> None:
+    with pytest.raises(ValueError, match="agencies"):
+        generate(7, NOW, agencies=len(PLACES) + 1)
+
+
+# --- Warrants, arrests, holds -------------------------------------------------------------------------
+
+
+def test_every_serve_follows_a_warrant_lodged_earlier_on_a_booking_released_earlier(story: Story) -> None:
+    late = [h for h, s in story.serves.items()
+            if not (_at(story.warrants[str(s["warrant_id"])]) <= story.clock_start(h) <= _at(s))]
+    assert late == []
+
+
+def test_served_warrants_are_administrative_and_uncancelled(story: Story) -> None:
+    served = [story.warrants[str(s["warrant_id"])] for s in story.serves.values()]
+    unservable = [w for w in served if w["form"] not in SERVABLE or w["warrant_id"] in story.cancelled]
+    assert unservable == []
+
+
+def test_every_hold_ends_at_most_once(story: Story) -> None:
+    assert [hold for hold, ends in story.ends.items() if len(ends) > 1] == []
+
+
+def test_every_hold_ends_after_it_was_opened(story: Story) -> None:
+    assert [h for h, (end,) in story.ends.items() if _at(end) < _at(story.serves[h])] == []
+
+
+def test_five_to_fifteen_holds_remain_open(story: Story) -> None:
+    assert 5 <= len(_open_holds(story)) <= 15
+
+
+def test_open_holds_started_their_clock_within_48_hours_of_now(story: Story) -> None:
+    assert all(NOW - LIMIT < story.clock_start(h) < NOW - timedelta(hours=29) for h in _open_holds(story))
+
+
+def test_a_hold_without_igsa_is_released_after_48_hours(story: Story) -> None:
+    overdue = [h for h, (end,) in story.ends.items()
+               if end["command"] == "release_hold" and _at(end) - story.clock_start(h) > LIMIT
+               and not story.igsa(story.hold_agency(h))]
+    assert overdue
+
+
+def test_other_holds_without_igsa_end_within_48_hours(story: Story) -> None:
+    long = [h for h, (end,) in story.ends.items()
+            if _at(end) - story.clock_start(h) > LIMIT and not story.igsa(story.hold_agency(h))
+            and end.get("reason") != "limit_reached"]
+    assert long == []
+
+
+def test_past_the_limit_releases_are_about_one_in_a_hundred(story: Story) -> None:
+    overdue = [h for h, (end,) in story.ends.items() if end.get("reason") == "limit_reached"]
+    assert 0.002 <= len(overdue) / len(story.ends) <= 0.03
+
+
+def test_some_igsa_hold_lasts_longer_than_48_hours(story: Story) -> None:
+    assert [h for h, (end,) in story.ends.items()
+            if _at(end) - story.clock_start(h) > LIMIT and story.igsa(story.hold_agency(h))]
+
+
+def test_most_arrests_come_within_ten_minutes_of_the_release(story: Story) -> None:
+    gaps = [_at(s) - story.clock_start(h) for h, s in story.serves.items()]
+    assert sum(g < timedelta(minutes=10) for g in gaps) / len(gaps) > 0.9
+
+
+def test_some_arrests_leave_time_without_authority(story: Story) -> None:
+    gaps = [_at(s) - story.clock_start(h) for h, s in story.serves.items()]
+    assert any(timedelta(minutes=10) <= g <= timedelta(minutes=40) for g in gaps)
+
+
+def test_release_from_criminal_custody_comes_1_to_120_days_after_booking(story: Story) -> None:
+    spans = [story.released[b] - story.booked[b] for b in story.released]
+    assert all(timedelta(days=1) <= s <= timedelta(days=120) for s in spans)
+
+
+def test_some_bookings_never_get_a_warrant(story: Story) -> None:
+    assert len({w["booking_id"] for w in story.warrants.values()}) < len(story.booked) / 2
+
+
+def test_some_warrants_are_cancelled_before_release(story: Story) -> None:
+    before = [w for w, at in story.cancelled.items()
+              if at < story.released.get(str(story.warrants[w]["booking_id"]), NOW)]
+    assert before
+
+
+# --- Authority: agreements, officers, certificates ----------------------------------------------------
+
+
+def test_every_unauthorized_action_is_a_deliberate_refusal(story: Story) -> None:
+    stray = [(c, why) for c, why in story.unauthorized
+             if not (c["command"] == "serve_warrant" and str(c["officer_id"]) not in story.ever_certified)
+             and not (c["command"] == "interview_status" and why == "WSO may not interview_status")]
+    assert stray == []
+
+
+def test_refused_attempts_are_about_one_booking_in_two_hundred(story: Story) -> None:
+    assert 0.002 <= len(story.unauthorized) / len(story.booked) <= 0.01
+
+
+def test_a_wso_interview_is_attempted(story: Story) -> None:
+    assert [c for c, why in story.unauthorized if c["command"] == "interview_status"]
+
+
+def test_all_three_models_are_requested(commands: list[Command]) -> None:
+    assert {c["model"] for c in _named(commands, "request_agreement")} == {"WSO", "JEM", "TFM"}
+
+
+def test_all_three_models_are_certified(commands: list[Command]) -> None:
+    assert {c["model"] for c in _named(commands, "certify_officer")} == {"WSO", "JEM", "TFM"}
+
+
+def test_agreements_are_declined_suspended_and_one_terminated(commands: list[Command]) -> None:
+    fates = Counter(c["command"] for c in _named(commands, "suspend_agreement", "terminate_agreement"))
+    declined = [c for c in _named(commands, "review_agreement") if c["decision"] == "declined"]
+    assert (fates["terminate_agreement"], fates["suspend_agreement"] >= 1, bool(declined)) == (1, True, True)
+
+
+def test_officers_exist_at_every_stage(commands: list[Command]) -> None:
+    last: dict[str, str] = {}
+    for c in _named(commands, "nominate_officer", "record_background_check", "record_training",
+                    "certify_officer", "suspend_certificate", "revoke_certificate"):
+        failed = c["command"] == "record_background_check" and c["result"] == "failed"
+        last[str(c["officer_id"])] = "failed" if failed else str(c["command"])
+    expected = {"nominate_officer", "failed", "record_training", "certify_officer", "suspend_certificate",
+                "revoke_certificate"}
+    assert expected <= set(last.values())
+
+
+def test_certification_follows_a_passed_check_and_enough_training(commands: list[Command]) -> None:
+    passed: set[str] = set()
+    hours: Counter[tuple[str, str]] = Counter()
+    short = []
+    for c in commands:
+        officer = str(c.get("officer_id"))
+        if c["command"] == "record_background_check" and c["result"] == "passed":
+            passed.add(officer)
+        elif c["command"] == "record_training":
+            hours[officer, str(c["model"])] += int(str(c["hours"]))
+        elif c["command"] == "certify_officer":
+            tfm = 40 if _at(c).date() >= date(2025, 1, 20) else 160  # policy training.tfm
+            required = REQUIRED_HOURS.get(str(c["model"]), tfm)
+            if officer not in passed or hours[officer, str(c["model"])] < required:
+                short.append(officer)
+    assert short == []
+
+
+def test_certificates_name_a_supervising_ice_position(commands: list[Command]) -> None:
+    assert all("Supervisory" in str(c["supervisor"]) for c in _named(commands, "certify_officer"))
+
+
+# --- Places --------------------------------------------------------------------------------------------
+
+
+def test_a_facility_zone_keeps_no_daylight_saving_time(commands: list[Command]) -> None:
+    zones = {ZoneInfo(str(c["timezone"])) for c in _named(commands, "register_facility")}
+    winter, summer = datetime(2025, 1, 15), datetime(2025, 7, 15)
+    assert any(z.utcoffset(winter) == z.utcoffset(summer) for z in zones)
+
+
+def test_every_timezone_is_an_iana_zone() -> None:
+    zones = {p.timezone for p in PLACES} | {o.timezone for o in FIELD_OFFICES}
+    assert zones <= available_timezones()
+
+
+def test_every_place_belongs_to_a_known_field_office() -> None:
+    assert {p.field_office for p in PLACES} <= {o.code for o in FIELD_OFFICES}
+
+
+def test_oris_are_a_state_code_five_digits_and_two_characters() -> None:
+    assert all(re.fullmatch(rf"{p.state}\d{{5}}[0-9A-Z]{{2}}", p.ori) for p in PLACES)
+
+
+def test_oris_are_unique() -> None:
+    assert len({p.ori for p in PLACES}) == len(PLACES)
+
+
+# --- Size and speed -------------------------------------------------------------------------------------
+
+
+def test_generate_commands_returns_exactly_n(hundred_thousand: tuple[list[Command], float]) -> None:
+    assert len(hundred_thousand[0]) == 100_000
+
+
+def test_generate_commands_makes_100_000_in_under_20_seconds(
+    hundred_thousand: tuple[list[Command], float],
+) -> None:
+    assert hundred_thousand[1] < 20.0
