@@ -24,7 +24,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[PostgresTemplate]:
+def postgresql_template() -> Iterator[PostgresTemplate]:
     template = PostgresTemplate()
     yield template
     template.drop()

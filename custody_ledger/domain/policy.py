@@ -57,7 +57,11 @@ class PolicyView:
     day: date
 
     def rule(self, rule_id: str) -> Rule:
-        return _pick(self.policy.rules[rule_id], self.day, rule_id).rule
+        """Any rule by id: the plain rules and the dated parameters alike."""
+        entries = self.policy.rules.get(rule_id) or self.policy.parameter_rules.get(rule_id)
+        if entries is None:
+            raise KeyError(f"no rule {rule_id!r} in the policy {self.policy.source}")
+        return _pick(entries, self.day, rule_id).rule
 
     def _value(self, key: str) -> Dated:
         return _pick(self.policy.parameters[key], self.day, key)
@@ -97,6 +101,14 @@ class Policy:
     source: str
     parameters: Mapping[str, Sequence[Dated]]
     rules: Mapping[str, Sequence[Dated]]
+
+    @property
+    def parameter_rules(self) -> Mapping[str, Sequence[Dated]]:
+        by_id: dict[str, list[Dated]] = {}
+        for entries in self.parameters.values():
+            for entry in entries:
+                by_id.setdefault(entry.rule.id, []).append(entry)
+        return by_id
 
     def at(self, moment: datetime) -> PolicyView:
         return PolicyView(self, moment.date())

@@ -53,7 +53,7 @@ def _walk_chain(conn: Connection) -> Report:
 
 
 def _check_receipts(conn: Connection, chain: Report) -> Report:
-    hashes = dict(conn.execute(sa.select(events.c.seq, events.c.hash)).tuples().all())
+    hashes = dict(conn.execute(sa.select(events.c.seq, events.c.hash)).all())
     first: tuple[int, str] | None = None
     for key, result in conn.execute(sa.select(command_results.c.idempotency_key, command_results.c.result)):
         for receipt in json.loads(result).get("events", []):

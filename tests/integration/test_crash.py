@@ -50,7 +50,7 @@ def _half_applied(engine: Engine) -> int:
 
 def _stored(engine: Engine) -> dict[int, str]:
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(events.c.seq, events.c.hash)).tuples().all())
+        return dict(conn.execute(sa.select(events.c.seq, events.c.hash)).all())
 
 
 @pytest.mark.slow

@@ -15,7 +15,10 @@ from custody_ledger.app.execute import execute
 from custody_ledger.ledger import migrate
 from custody_ledger.ledger.schema import agreements, command_results, events
 from custody_ledger.ledger.verify import verify
-from tests.support.world import World, booked_with_warrant, open_hold
+from tests.support.world import T0, World, booked_with_warrant, open_hold
+
+
+NOW = T0 + timedelta(hours=2)
 
 
 def _count(engine: Engine, table: sa.Table = events) -> int:
@@ -25,22 +28,23 @@ def _count(engine: Engine, table: sa.Table = events) -> int:
 
 def _booking(key: str, booking: str = "BK-1") -> dict:
     return {"command": "book_person", "idempotency_key": key, "actor": "records@AG-A",
-            "occurred_at": "2026-03-02T15:00:00+00:00", "booking_id": booking, "facility_id": "AG-A-JAIL",
+            "occurred_at": (T0 + timedelta(hours=1)).isoformat(), "booking_id": booking, "facility_id": "AG-A-JAIL",
             "person": {"name": "John Doe", "dob": "1985-05-05"}, "charge_status": "pending"}
 
 
 # --- idempotency -------------------------------------------------------------------------------------
 
 def test_the_same_idempotency_key_twice_returns_the_first_result_and_appends_nothing(world: World, engine) -> None:
-    first = execute(engine, _booking("same"), now=world.clock, policy=world.policy)
+    first = execute(engine, _booking("same"), now=NOW, policy=world.policy)
+    assert first.ok, first
     before = _count(engine)
-    second = execute(engine, _booking("same"), now=world.clock + timedelta(hours=1), policy=world.policy)
+    second = execute(engine, _booking("same"), now=NOW + timedelta(hours=1), policy=world.policy)
     assert (second.events, second.replayed, _count(engine)) == (first.events, True, before)
 
 
 def test_a_reused_key_with_a_different_command_is_a_conflict(world: World, engine) -> None:
-    execute(engine, _booking("same"), now=world.clock, policy=world.policy)
-    other = execute(engine, _booking("same", "BK-2"), now=world.clock, policy=world.policy)
+    execute(engine, _booking("same"), now=NOW, policy=world.policy)
+    other = execute(engine, _booking("same", "BK-2"), now=NOW, policy=world.policy)
     assert (other.error or {}).get("field") == "idempotency_key"
 
 
@@ -48,9 +52,9 @@ def test_a_retried_refusal_is_recorded_once(world: World, engine) -> None:
     booked_with_warrant(world, "BK-9")
     attempt = {"command": "interview_status", "idempotency_key": "r1", "actor": "wso", "booking_id": "BK-9",
                "officer_id": "OFF-1", "occurred_at": world.clock.isoformat()}
-    execute(engine, attempt, now=world.clock, policy=world.policy)
+    execute(engine, attempt, now=NOW, policy=world.policy)
     before = _count(engine)
-    again = execute(engine, attempt, now=world.clock, policy=world.policy)
+    again = execute(engine, attempt, now=NOW, policy=world.policy)
     assert ((again.error or {}).get("rule_id"), _count(engine)) == ("authority.wso", before)
 
 
@@ -75,7 +79,7 @@ def test_a_command_that_fails_halfway_leaves_no_event_and_no_projection_change(w
     terminate = {"command": "terminate_agreement", "idempotency_key": "t1", "actor": "admin",
                  "agreement_id": "AGR-AG-A-WSO", "reason": "notice", "occurred_at": world.clock.isoformat()}
     with pytest.raises(sa.exc.DBAPIError):
-        execute(engine, terminate, now=world.clock, policy=world.policy)
+        execute(engine, terminate, now=NOW, policy=world.policy)
     with engine.connect() as conn:
         status = conn.execute(sa.select(agreements.c.status)).scalar_one()
     assert ((_count(engine), _count(engine, command_results)), status) == (before, "active")
@@ -84,7 +88,7 @@ def test_a_command_that_fails_halfway_leaves_no_event_and_no_projection_change(w
 def test_invalid_input_changes_nothing_and_names_the_field(world: World, engine) -> None:
     before = _count(engine)
     bad = {**_booking("b1"), "charge_status": "maybe"}
-    result = execute(engine, bad, now=world.clock, policy=world.policy)
+    result = execute(engine, bad, now=NOW, policy=world.policy)
     assert ((result.error or {}).get("field"), _count(engine)) == ("charge_status", before)
 
 
@@ -161,7 +165,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(world: World, engine) -> Non
     def writer(n: int) -> None:
         try:
             for i in range(10):
-                result = execute(engine, _booking(f"w{n}-{i}", f"BK-{n}-{i}"), now=world.clock, policy=world.policy)
+                result = execute(engine, _booking(f"w{n}-{i}", f"BK-{n}-{i}"), now=NOW, policy=world.policy)
                 assert result.ok, result
         except BaseException as exc:  # collected and re-raised in the test thread
             errors.append(exc)
