@@ -213,7 +213,9 @@ def verify(db: DbOption = None) -> None:
 
 
 @policy_app.command("show")
-def policy_show(policy: PolicyOption = None, at: Annotated[str | None, typer.Option(help="ISO instant")] = None) -> None:
+def policy_show(
+    policy: PolicyOption = None, at: Annotated[str | None, typer.Option(help="ISO 8601 instant")] = None
+) -> None:
     """The policy in force at a moment (default now): every rule id, value and citation."""
     rules = _policy(policy)
     moment = parse_instant(at, "at") if at else _now()
@@ -221,7 +223,7 @@ def policy_show(policy: PolicyOption = None, at: Annotated[str | None, typer.Opt
     table = Table(title=f"Policy in force on {view.day} ({rules.source})")
     for column in ("rule id", "value", "from", "citation"):
         table.add_column(column, overflow="fold")
-    for key, entries in sorted(rules.parameters.items()):
+    for _key, entries in sorted(rules.parameters.items()):
         chosen = [e for e in entries if e.rule.effective_from <= view.day]
         if chosen:
             entry = chosen[-1]

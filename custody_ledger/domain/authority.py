@@ -138,5 +138,6 @@ def _stage(officer: Officer) -> str:
 
 def _not_current(who: str, cert: Certificate, at: datetime) -> str:
     if cert.status is not CertificateStatus.CURRENT:
-        return f"{who}'s {cert.model.value} certificate is {cert.status.value}; a {cert.status.value} officer may not act."
+        status = cert.status.value
+        return f"{who}'s {cert.model.value} certificate is {status}; a {status} officer may not act."
     return f"{who}'s {cert.model.value} certificate expired on {cert.expires_on}; it is not current on {at.date()}."

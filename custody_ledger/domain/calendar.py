@@ -85,6 +85,7 @@ def parse_holiday_rule(raw: Mapping[str, object], where: str) -> HolidayRule:
     if not isinstance(name, str) or not name:
         raise ValueError(f"{where}: name: required")
     month = _int(raw, "month", where, 1, 12, required=True)
+    assert month is not None
     day = _int(raw, "day", where, 1, 31)
     nth = _int(raw, "nth", where, -1, 5)
     weekday = raw.get("weekday")

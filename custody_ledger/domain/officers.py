@@ -85,7 +85,8 @@ def decide_certify_officer(
     if found.background is not BackgroundResult.PASSED:
         state = "failed" if found.background is BackgroundResult.FAILED else "not been recorded"
         rule = view.rule("certification.background_check")
-        raise RuleViolation(rule, field="officer_id", message=f"Officer {found.officer_id}'s background check has {state}.")
+        message = f"Officer {found.officer_id}'s background check has {state}."
+        raise RuleViolation(rule, field="officer_id", message=message)
     _require_training(cmd, trainings, at, view)
     if cmd.supervisor is None:
         rule = view.rule("certification.supervisor")

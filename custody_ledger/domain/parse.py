@@ -24,7 +24,7 @@ def parse(cls: type[T], data: Mapping[str, object], *, where: str = "") -> T:
     """Build `cls` from `data`; unknown, missing or ill-typed fields raise Invalid naming the field."""
     if not isinstance(data, Mapping):
         raise Invalid(f"{where or 'body'} must be an object", field=where or None)
-    fields = _fields(cls)
+    fields = _fields(typing.cast(Any, cls))
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise Invalid(f"unknown field {_join(where, unknown[0])}", field=_join(where, unknown[0]))

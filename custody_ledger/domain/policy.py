@@ -202,7 +202,7 @@ def _limit(entry: Mapping[str, Any], source: str, key: str) -> tuple[float, Coun
     _only(entry, {"from", "id", "cite", "text", "hours", "counting"}, source, key)
     hours = _number(entry, source, key, "hours", 1)
     try:
-        counting = Counting(entry.get("counting"))
+        counting = Counting(str(entry.get("counting")))
     except ValueError:
         allowed = ", ".join(c.value for c in Counting)
         raise PolicyError(source, f"{key}.counting", f"must be one of {allowed}") from None

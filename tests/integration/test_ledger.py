@@ -17,7 +17,6 @@ from custody_ledger.ledger.schema import agreements, command_results, events
 from custody_ledger.ledger.verify import verify
 from tests.support.world import T0, World, booked_with_warrant, open_hold
 
-
 NOW = T0 + timedelta(hours=2)
 
 

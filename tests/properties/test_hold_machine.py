@@ -50,8 +50,8 @@ class HoldMachine(RuleBasedStateMachine):
     def transfer(self, hours: float) -> None:
         at = self.hold.arrested_at + timedelta(hours=hours)
         try:
-            events = custody.decide_transfer_custody(TransferCustody(self.hold.hold_id, "ICE DO", OFFICE.field_office_id),
-                                                     self.hold, OFFICE, at, POLICY.at(at))
+            command = TransferCustody(self.hold.hold_id, "ICE DO", OFFICE.field_office_id)
+            events = custody.decide_transfer_custody(command, self.hold, OFFICE, at, POLICY.at(at))
         except IllegalTransition:
             assert self.hold.status is not HoldStatus.OPEN
             return

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support.world import World, serve_attempt, add_agreement, booked_with_warrant, certified_officer
-
+from tests.support.world import World, add_agreement, booked_with_warrant, certified_officer, serve_attempt
 
 
 def test_officer_is_refused_while_the_agreement_is_suspended(world: World) -> None:

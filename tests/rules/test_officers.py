@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.world import World, serve_attempt, booked_with_warrant, certified_officer
-
+from tests.support.world import World, certified_officer, serve_attempt
 
 
 def _nominate(world: World, officer: str) -> None:

@@ -59,7 +59,7 @@ def test_every_rule_has_a_citation_and_a_sentence() -> None:
 
 
 def test_a_missing_file_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="nope.yaml"):
+    with pytest.raises(PolicyError, match=r"nope\.yaml"):
         load_policy(tmp_path / "nope.yaml")
 
 
