@@ -25,7 +25,7 @@ from custody_ledger.settings import load_settings
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True)
 policy_app = typer.Typer(help="The policy in force: rules, limits, citations.")
 app.add_typer(policy_app, name="policy")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line, whatever the width
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (env CUSTODY_LEDGER_DB).")]
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="Policy YAML (default: the shipped policy).")]

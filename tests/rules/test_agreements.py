@@ -29,6 +29,18 @@ def test_terminating_an_agreement_ends_every_certificate_under_it(world: World) 
     assert revoked == ["certificate:OFF-1:WSO", "certificate:OFF-2:WSO"]
 
 
+def test_certificates_ended_by_termination_cite_the_termination_rule(world: World, engine) -> None:
+    import sqlalchemy as sa
+
+    from custody_ledger.ledger.schema import events
+
+    certified_officer(world, "OFF-1")
+    world.ok("terminate_agreement", agreement_id="AGR-AG-A-WSO", reason="written notice")
+    with engine.connect() as conn:
+        payload = conn.execute(sa.select(events.c.payload).where(events.c.type == "certificate_revoked")).scalar_one()
+    assert '"rule_id":"agreement.termination_ends_certificates"' in payload
+
+
 def test_officer_is_refused_after_the_agreement_is_terminated(world: World) -> None:
     certified_officer(world, "OFF-1")
     world.ok("terminate_agreement", agreement_id="AGR-AG-A-WSO", reason="written notice")

@@ -26,9 +26,20 @@ def _flag_kinds(engine) -> list[str]:
         return list(conn.execute(sa.select(flags.c.kind).order_by(flags.c.flag_id)).scalars())
 
 
+def _flag_rules(engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(flags.c.rule_id).order_by(flags.c.flag_id)).scalars())
+
+
 def test_hold_without_igsa_has_its_deadline_48_hours_after_the_clock_starts(world: World, wso: str) -> None:
     result = open_hold(world, "H-1", wso)
     assert _instant(result["deadline"]) - _instant(result["clock_started_at"]) == timedelta(hours=48)
+
+
+def test_a_hold_records_the_limit_rule_it_is_judged_by(world: World, wso: str, engine) -> None:
+    open_hold(world, "H-1", wso)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(holds.c.limit_rule_id)).scalar_one() == "custody.limit"
 
 
 def test_deadline_is_also_given_in_facility_time(world: World, wso: str) -> None:
@@ -46,7 +57,7 @@ def test_a_gap_between_release_and_arrest_is_flagged_as_time_without_authority(w
                                                                                 engine) -> None:
     release = T0 + timedelta(hours=3)
     open_hold(world, "H-1", wso, released_at=release, arrested_at=release + timedelta(minutes=25))
-    assert _flag_kinds(engine) == ["time_without_authority"]
+    assert (_flag_kinds(engine), _flag_rules(engine)) == (["time_without_authority"], ["custody.unauthorized_gap"])
 
 
 def test_an_arrest_at_the_moment_of_release_is_not_flagged(world: World, wso: str, engine) -> None:
@@ -83,7 +94,7 @@ def test_release_after_the_limit_without_igsa_is_recorded_as_a_violation(world: 
     world.ok("release_hold", at=late, hold_id="H-1", reason="limit_reached")
     with engine.connect() as conn:
         past_limit = conn.execute(sa.select(holds.c.past_limit)).scalar_one()
-    assert (past_limit, _flag_kinds(engine)) == (True, ["held_past_limit"])
+    assert (past_limit, _flag_kinds(engine), _flag_rules(engine)) == (True, ["held_past_limit"], ["custody.violation"])
 
 
 def test_transfer_after_the_limit_is_recorded_as_a_violation(world: World, wso: str, engine) -> None:

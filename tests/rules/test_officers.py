@@ -58,6 +58,19 @@ def test_certification_requires_the_full_training_hours_of_the_model(world: Worl
     assert _certify(world, "OFF-U")["error"]["rule_id"] == "training.wso"
 
 
+@pytest.mark.parametrize(("model", "short", "rule"), [("JEM", 159, "training.jem"), ("TFM", 39, "training.tfm")])
+def test_certification_requires_the_training_length_of_each_model(world: World, model: str, short: int,
+                                                                  rule: str) -> None:
+    from tests.support.world import add_agreement
+
+    add_agreement(world, "AG-A", model=model)
+    _nominate(world, "OFF-M")
+    world.ok("record_background_check", officer_id="OFF-M", result="passed")
+    _train(world, "OFF-M", model=model, hours=short)
+    result = _certify(world, "OFF-M", model=model, agreement_id=f"AGR-AG-A-{model}")
+    assert result["error"]["rule_id"] == rule
+
+
 def test_training_hours_add_up_across_courses(world: World) -> None:
     _nominate(world, "OFF-U")
     world.ok("record_background_check", officer_id="OFF-U", result="passed")

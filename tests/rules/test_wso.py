@@ -68,6 +68,17 @@ def test_jem_officer_may_perform_jail_functions(world: World, command: str) -> N
     assert world.run(command, booking_id="BK-1", officer_id=officer)["ok"]
 
 
+def test_a_jem_officer_acts_only_on_people_booked_in_the_agencys_own_facilities(world: World) -> None:
+    from tests.support.world import add_agreement
+
+    add_agreement(world, "AG-A", model="JEM")
+    officer = certified_officer(world, "OFF-J", model="JEM")
+    build_agency(world, "AG-B")
+    booked_with_warrant(world, "BK-B", agency="AG-B")
+    result = world.run("interview_status", booking_id="BK-B", officer_id=officer)
+    assert result["error"]["rule_id"] == "jem.own_facility"
+
+
 def test_a_refusal_appends_exactly_one_action_refused_event(world: World, wso: str, engine) -> None:
     booked_with_warrant(world, "BK-1")
     with engine.connect() as conn:

@@ -112,3 +112,15 @@ def test_dates_may_be_written_as_strings() -> None:
     data["parameters"]["custody_limit"][0]["from"] = "2017-04-02"
     view = Policy.from_mapping(data, "test").at(datetime(2020, 1, 1, tzinfo=UTC))
     assert view.custody_limit.rule.effective_from == date(2017, 4, 2)
+
+
+def test_alert_lead_times_come_from_the_policy_longest_first() -> None:
+    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC))
+    assert (view.alert_leads, view.rule("custody.alerts").id) == (
+        tuple(timedelta(hours=h) for h in (24, 12, 4, 1)), "custody.alerts")
+
+
+def test_federal_holidays_come_from_the_policy() -> None:
+    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC))
+    cite = view.rule("calendar.federal_holidays").cite
+    assert (view.is_holiday(date(2026, 11, 26)), cite.startswith("5 U.S.C.")) == (True, True)

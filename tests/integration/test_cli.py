@@ -1,0 +1,106 @@
+"""The command line as an operator uses it: apply, seed, holds, policy show."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from custody_ledger.cli import app
+from custody_ledger.ledger.schema import events
+
+RUNNER = CliRunner()
+
+
+def _line(command: str, key: str, **payload: object) -> str:
+    at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    return json.dumps({"command": command, "idempotency_key": key, "actor": "cli-test", "occurred_at": at, **payload})
+
+
+def _setup_lines() -> list[str]:
+    return [
+        _line("register_field_office", "1", field_office_id="FO-1", name="Miami ERO", timezone="America/New_York"),
+        _line("register_agency", "2", agency_id="AG-1", name="Sheriff", kind="sheriff", state="FL", county="Collier",
+              ori="FL0110000", field_office_id="FO-1"),
+        _line("register_facility", "3", facility_id="F-1", agency_id="AG-1", name="Naples Jail",
+              timezone="America/New_York"),
+        _line("nominate_officer", "4", officer_id="O-1", agency_id="AG-1", name="Only Nominated", badge="9"),
+        _line("book_person", "5", booking_id="B-1", facility_id="F-1", person={"name": "J", "dob": "1990-02-02"},
+              charge_status="pending"),
+        _line("interview_status", "6", booking_id="B-1", officer_id="O-1"),
+    ]
+
+
+def _events(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+
+
+def test_apply_prints_one_result_per_line_and_exits_zero_with_refusals(tmp_path: Path, db_url: str) -> None:
+    file = tmp_path / "cmds.jsonl"
+    file.write_text("\n".join(_setup_lines()) + "\n")
+    run = RUNNER.invoke(app, ["apply", str(file), "--db", db_url])
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    assert (run.exit_code, [r["ok"] for r in results], results[-1]["error"]["rule_id"]) == (
+        0, [True] * 5 + [False], "certificate.current_required")
+
+
+def test_apply_in_batches_gives_the_same_results(tmp_path: Path, db_url: str) -> None:
+    file = tmp_path / "cmds.jsonl"
+    file.write_text("\n".join(_setup_lines()) + "\n")
+    run = RUNNER.invoke(app, ["apply", str(file), "--db", db_url, "--batch", "4"])
+    assert [json.loads(line)["ok"] for line in run.stdout.splitlines()] == [True] * 5 + [False]
+
+
+def test_apply_refuses_unreadable_input_naming_the_line_and_changes_nothing(tmp_path: Path, db_url: str,
+                                                                          engine: sa.Engine) -> None:
+    file = tmp_path / "cmds.jsonl"
+    file.write_text(_setup_lines()[0] + "\n{not json\n")
+    run = RUNNER.invoke(app, ["apply", str(file), "--db", db_url])
+    assert (run.exit_code, "cmds.jsonl:2" in run.stderr, _events(engine)) == (2, True, 0)
+
+
+def test_seed_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    outs = []
+    for seed, name in ((5, "a"), (5, "b"), (6, "c")):
+        out = tmp_path / f"{name}.jsonl"
+        RUNNER.invoke(app, ["seed", "--seed", str(seed), "--agencies", "3", "--years", "0.2",
+                            "--now", "2026-11-01T00:00:00+00:00", "--out", str(out)])
+        outs.append(out.read_text())
+    assert (outs[0] == outs[1], outs[0] == outs[2], len(outs[0]) > 0) == (True, False, True)
+
+
+def test_seed_then_holds_shows_open_holds_in_utc_and_facility_time(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    seeded = RUNNER.invoke(app, ["seed", "--db", db, "--agencies", "3", "--years", "0.3", "--bookings", "20"])
+    shown = RUNNER.invoke(app, ["holds", "--db", db], env={"COLUMNS": "200"})
+    assert (seeded.exit_code, shown.exit_code, "deadline (UTC)" in shown.stdout, "H-" in shown.stdout) == (
+        0, 0, True, True)
+
+
+def test_holds_due_within_shows_only_holds_due_that_soon(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    RUNNER.invoke(app, ["seed", "--db", db, "--agencies", "3", "--years", "0.3", "--bookings", "20"])
+    everything = RUNNER.invoke(app, ["holds", "--db", db], env={"COLUMNS": "200"}).stdout.count("H-")
+    soon = RUNNER.invoke(app, ["holds", "--db", db, "--due-within", "1m"], env={"COLUMNS": "200"}).stdout.count("H-")
+    assert (everything > 0, soon < everything) == (True, True)
+
+
+def test_a_malformed_duration_is_a_clear_error(tmp_path: Path) -> None:
+    run = RUNNER.invoke(app, ["holds", "--db", str(tmp_path / "x.db"), "--due-within", "soon"])
+    assert (run.exit_code, "--due-within" in run.stderr) == (2, True)
+
+
+def test_policy_show_lists_rules_with_citations() -> None:
+    run = RUNNER.invoke(app, ["policy", "show"], env={"COLUMNS": "250"})
+    assert ("custody.limit" in run.stdout, "48 h, elapsed" in run.stdout, "1357(g)" in run.stdout) == (True, True, True)
+
+
+def test_a_malformed_policy_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("parameters: {}\nrules: {}\n")
+    run = RUNNER.invoke(app, ["policy", "show", "--policy", str(bad)])
+    assert (run.exit_code, "policy.yaml: parameters.custody_limit" in run.stderr) == (2, True)

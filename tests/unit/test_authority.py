@@ -1,0 +1,99 @@
+"""authority.decide answers every command of the vocabulary with a rule id, a citation and a sentence."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from custody_ledger.domain import authority
+from custody_ledger.domain.commands import COMMANDS
+from custody_ledger.domain.errors import Invalid
+from custody_ledger.domain.ids import AgencyId, AgreementId, OfficerId
+from custody_ledger.domain.model import (
+    Agreement,
+    AgreementModel,
+    AgreementStatus,
+    BackgroundResult,
+    Certificate,
+    CertificateStatus,
+    Officer,
+)
+from custody_ledger.policy import default_policy
+
+AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+VIEW = default_policy().at(AT)
+OFFICER = Officer(OfficerId("O-1"), AgencyId("A-1"), "Officer One", "17", BackgroundResult.PASSED)
+
+
+def _agreement(model: AgreementModel, status: AgreementStatus = AgreementStatus.ACTIVE) -> Agreement:
+    return Agreement(AgreementId(f"AGR-{model}"), AgencyId("A-1"), model, status, False, date(2025, 1, 1),
+                     date(2025, 1, 1))
+
+
+def _certificate(model: AgreementModel, status: CertificateStatus = CertificateStatus.CURRENT) -> Certificate:
+    return Certificate(OfficerId("O-1"), model, AgreementId(f"AGR-{model}"), AgencyId("A-1"), "CR-1", "SDDO",
+                       status, AT)
+
+
+def decide(command: str, *certs: Certificate, agreements: tuple[Agreement, ...] = ()) -> authority.Decision:
+    return authority.decide(command, officer=OFFICER, certificates=certs,
+                            agreements={a.agreement_id: a for a in agreements}, at=AT, view=VIEW)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_gets_a_rule_a_citation_and_a_sentence(command: str) -> None:
+    decision = decide(command, _certificate(AgreementModel.JEM), agreements=(_agreement(AgreementModel.JEM),))
+    assert (decision.allowed, bool(decision.rule_id), bool(decision.citation), bool(decision.sentence)) == (
+        True, True, True, True)
+
+
+@pytest.mark.parametrize("command", ["book_person", "register_agency", "release_hold", "transfer_custody"])
+def test_recording_a_fact_exercises_no_delegated_power(command: str) -> None:
+    assert decide(command).rule_id == "authority.administrative"
+
+
+def test_a_jem_certificate_allows_interviews_under_the_jem_authority() -> None:
+    jem = AgreementModel.JEM
+    decision = decide("interview_status", _certificate(jem), agreements=(_agreement(jem),))
+    assert (decision.allowed, decision.rule_id) == (True, "authority.jem")
+
+
+def test_an_unknown_command_is_invalid_not_allowed() -> None:
+    with pytest.raises(Invalid):
+        decide("deport_everyone")
+
+
+@pytest.mark.parametrize("command", ["interview_status", "issue_detainer", "enter_ice_data"])
+def test_a_wso_certificate_does_not_allow_jail_processing(command: str) -> None:
+    decision = decide(command, _certificate(AgreementModel.WSO), agreements=(_agreement(AgreementModel.WSO),))
+    assert (decision.allowed, decision.rule_id) == (False, "authority.wso")
+
+
+def test_a_wso_certificate_allows_serving_a_warrant() -> None:
+    decision = decide("serve_warrant", _certificate(AgreementModel.WSO), agreements=(_agreement(AgreementModel.WSO),))
+    assert (decision.allowed, decision.rule_id) == (True, "authority.wso")
+
+
+def test_a_tfm_certificate_does_not_allow_jail_functions() -> None:
+    decision = decide("serve_warrant", _certificate(AgreementModel.TFM), agreements=(_agreement(AgreementModel.TFM),))
+    assert (decision.allowed, decision.rule_id) == (False, "authority.tfm")
+
+
+def test_a_certificate_without_its_agreement_in_force_allows_nothing() -> None:
+    suspended = _agreement(AgreementModel.WSO, AgreementStatus.SUSPENDED)
+    decision = decide("serve_warrant", _certificate(AgreementModel.WSO), agreements=(suspended,))
+    assert (decision.allowed, decision.rule_id) == (False, "agreement.active_required")
+
+
+def test_a_suspended_certificate_allows_nothing() -> None:
+    cert = _certificate(AgreementModel.WSO, CertificateStatus.SUSPENDED)
+    decision = decide("serve_warrant", cert, agreements=(_agreement(AgreementModel.WSO),))
+    assert (decision.allowed, decision.rule_id) == (False, "certificate.current_required")
+
+
+def test_one_current_certificate_is_enough_among_several() -> None:
+    certs = (_certificate(AgreementModel.WSO, CertificateStatus.REVOKED), _certificate(AgreementModel.JEM))
+    decision = decide("serve_warrant", *certs, agreements=(_agreement(AgreementModel.JEM),
+                                                           _agreement(AgreementModel.WSO)))
+    assert (decision.allowed, decision.certificate and decision.certificate.model) == (True, AgreementModel.JEM)
