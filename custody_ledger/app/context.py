@@ -22,9 +22,14 @@ class Tx:
     key: str
     policy: Policy
     view: PolicyView
+    # Entities read by this command, reused by the projection step instead of read twice.
+    known: projections.Known = field(default_factory=dict)
 
     def load(self, kind: str, **key: Any) -> Any:
-        return projections.load(self.conn, kind, **key)
+        ident = projections.identity(kind, key)
+        if ident not in self.known:
+            self.known[ident] = projections.load(self.conn, kind, **key)
+        return self.known[ident]
 
     def load_where(self, kind: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
         return projections.load_where(self.conn, kind, *conditions)

@@ -27,20 +27,25 @@ def decode_payload(type_name: str, payload: str) -> Any:
 
 
 def record_bytes(row: Any) -> bytes:
-    """The hashed form of one events row: every column but the hash itself."""
-    record = {
-        "seq": int(row.seq),
-        "event_id": row.event_id,
-        "stream": row.stream,
-        "type": row.type,
-        "occurred_at": format_instant(row.occurred_at),
-        "recorded_at": format_instant(row.recorded_at),
-        "actor": row.actor,
-        "idempotency_key": row.idempotency_key,
-        "payload": json.loads(row.payload),
-        "prev_hash": row.prev_hash,
-    }
-    return rfc8785.dumps(record)
+    """The hashed form of one events row: every column but the hash itself, as one RFC 8785 object.
+
+    Built from canonical pieces rather than re-serialising the payload, which is stored already
+    canonical: keys in sorted order (RFC 8785 §3.2.3), each value in its canonical form. A payload
+    altered into non-canonical text therefore hashes differently, as any alteration must.
+    """
+    return b"".join((
+        b'{"actor":', rfc8785.dumps(row.actor),
+        b',"event_id":', rfc8785.dumps(row.event_id),
+        b',"idempotency_key":', rfc8785.dumps(row.idempotency_key),
+        b',"occurred_at":', rfc8785.dumps(format_instant(row.occurred_at)),
+        b',"payload":', row.payload.encode("utf-8"),
+        b',"prev_hash":', rfc8785.dumps(row.prev_hash),
+        b',"recorded_at":', rfc8785.dumps(format_instant(row.recorded_at)),
+        b',"seq":', str(int(row.seq)).encode("ascii"),
+        b',"stream":', rfc8785.dumps(row.stream),
+        b',"type":', rfc8785.dumps(row.type),
+        b"}",
+    ))
 
 
 def chain_hash(prev_hash: str, record: bytes) -> str:

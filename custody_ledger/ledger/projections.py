@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,22 @@ class Kind:
     entity: type[Any]
     keys: tuple[str, ...]
 
+    # Statements built once with bound keys, so SQLAlchemy's compiled cache serves every call.
+    @cached_property
+    def _by_key(self) -> sa.ColumnElement[bool]:
+        return sa.and_(*(self.table.c[k] == sa.bindparam(f"key_{k}") for k in self.keys))
+
+    @cached_property
+    def select_one(self) -> sa.Select[Any]:
+        return sa.select(self.table).where(self._by_key)
+
+    @cached_property
+    def update_one(self) -> sa.Update:
+        return self.table.update().where(self._by_key)
+
+    def key_params(self, key: dict[str, Any]) -> dict[str, Any]:
+        return {f"key_{k}": _column_value(key[k]) for k in self.keys}
+
 
 KINDS: dict[str, Kind] = {
     "field_office": Kind(s.field_offices, m.FieldOffice, ("field_office_id",)),
@@ -50,35 +67,45 @@ KINDS: dict[str, Kind] = {
 
 Evolve = Callable[[Any, Any, datetime, str], Any]
 
+
+def _plain(evolve: Callable[[Any, Any], Any]) -> Evolve:
+    """For entities that keep no time of their own."""
+    return lambda current, event, at, actor: evolve(current, event)
+
+
+def _timed(evolve: Callable[[Any, Any, datetime], Any]) -> Evolve:
+    """For entities that record when things happened to them (occurred_at)."""
+    return lambda current, event, at, actor: evolve(current, event, at)
+
 PROJECTORS: dict[str, tuple[str, Evolve] | None] = {
-    "field_office_registered": ("field_office", lambda cur, e, at, who: ag.evolve_field_office(cur, e)),
-    "agency_registered": ("agency", lambda cur, e, at, who: ag.evolve_agency(cur, e)),
-    "facility_registered": ("facility", lambda cur, e, at, who: ag.evolve_facility(cur, e)),
-    "agreement_requested": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "agreement_reviewed": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "agreement_signed": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "agreement_suspended": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "agreement_reinstated": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "agreement_terminated": ("agreement", lambda cur, e, at, who: ag.evolve_agreement(cur, e)),
-    "officer_nominated": ("officer", lambda cur, e, at, who: of.evolve_officer(cur, e)),
-    "background_check_recorded": ("officer", lambda cur, e, at, who: of.evolve_officer(cur, e)),
-    "training_recorded": ("training", lambda cur, e, at, who: of.evolve_training(cur, e)),
-    "officer_certified": ("certificate", lambda cur, e, at, who: of.evolve_certificate(cur, e, at)),
-    "certificate_suspended": ("certificate", lambda cur, e, at, who: of.evolve_certificate(cur, e, at)),
-    "certificate_revoked": ("certificate", lambda cur, e, at, who: of.evolve_certificate(cur, e, at)),
-    "person_booked": ("booking", lambda cur, e, at, who: cu.evolve_booking(cur, e, at)),
-    "released_from_criminal_custody": ("booking", lambda cur, e, at, who: cu.evolve_booking(cur, e, at)),
+    "field_office_registered": ("field_office", _plain(ag.evolve_field_office)),
+    "agency_registered": ("agency", _plain(ag.evolve_agency)),
+    "facility_registered": ("facility", _plain(ag.evolve_facility)),
+    "agreement_requested": ("agreement", _plain(ag.evolve_agreement)),
+    "agreement_reviewed": ("agreement", _plain(ag.evolve_agreement)),
+    "agreement_signed": ("agreement", _plain(ag.evolve_agreement)),
+    "agreement_suspended": ("agreement", _plain(ag.evolve_agreement)),
+    "agreement_reinstated": ("agreement", _plain(ag.evolve_agreement)),
+    "agreement_terminated": ("agreement", _plain(ag.evolve_agreement)),
+    "officer_nominated": ("officer", _plain(of.evolve_officer)),
+    "background_check_recorded": ("officer", _plain(of.evolve_officer)),
+    "training_recorded": ("training", _plain(of.evolve_training)),
+    "officer_certified": ("certificate", _timed(of.evolve_certificate)),
+    "certificate_suspended": ("certificate", _timed(of.evolve_certificate)),
+    "certificate_revoked": ("certificate", _timed(of.evolve_certificate)),
+    "person_booked": ("booking", _timed(cu.evolve_booking)),
+    "released_from_criminal_custody": ("booking", _timed(cu.evolve_booking)),
     "status_interviewed": None,
     "detainer_issued": None,
     "ice_data_entered": None,
-    "warrant_lodged": ("warrant", lambda cur, e, at, who: cu.evolve_warrant(cur, e, at)),
-    "warrant_cancelled": ("warrant", lambda cur, e, at, who: cu.evolve_warrant(cur, e, at)),
-    "warrant_served": ("warrant", lambda cur, e, at, who: cu.evolve_warrant(cur, e, at)),
-    "hold_opened": ("hold", lambda cur, e, at, who: cu.evolve_hold(cur, e, at)),
-    "custody_transferred": ("hold", lambda cur, e, at, who: cu.evolve_hold(cur, e, at)),
-    "hold_released": ("hold", lambda cur, e, at, who: cu.evolve_hold(cur, e, at)),
-    "action_refused": ("refusal", lambda cur, e, at, who: ov.evolve_refusal(cur, e, at, who)),
-    "record_flagged": ("flag", lambda cur, e, at, who: ov.evolve_flag(cur, e, at)),
+    "warrant_lodged": ("warrant", _timed(cu.evolve_warrant)),
+    "warrant_cancelled": ("warrant", _timed(cu.evolve_warrant)),
+    "warrant_served": ("warrant", _timed(cu.evolve_warrant)),
+    "hold_opened": ("hold", _timed(cu.evolve_hold)),
+    "custody_transferred": ("hold", _timed(cu.evolve_hold)),
+    "hold_released": ("hold", _timed(cu.evolve_hold)),
+    "action_refused": ("refusal", ov.evolve_refusal),
+    "record_flagged": ("flag", _timed(ov.evolve_flag)),
 }
 
 
@@ -90,14 +117,17 @@ def _column_value(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
 
 
-def _where(kind: Kind, key: dict[str, Any]) -> sa.ColumnElement[bool]:
-    return sa.and_(*(kind.table.c[k] == _column_value(key[k]) for k in kind.keys))
+Known = dict[tuple[str, tuple[Any, ...]], Any]
+
+
+def identity(kind_name: str, key: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    return kind_name, tuple(_column_value(key[k]) for k in KINDS[kind_name].keys)
 
 
 def load(conn: Connection, kind_name: str, **key: Any) -> Any:
     """One entity by its key, or None."""
     kind = KINDS[kind_name]
-    row = conn.execute(sa.select(kind.table).where(_where(kind, key))).first()
+    row = conn.execute(kind.select_one, kind.key_params(key)).first()
     return None if row is None else parse(kind.entity, dict(row._mapping))
 
 
@@ -107,7 +137,9 @@ def load_where(conn: Connection, kind_name: str, *conditions: sa.ColumnElement[b
     return [parse(kind.entity, dict(r._mapping)) for r in rows]
 
 
-def project(conn: Connection, events: Sequence[object], at: datetime, actor: str) -> None:
+def project(conn: Connection, events: Sequence[object], at: datetime, actor: str, known: Known | None = None) -> None:
+    """Fold each event into its entity's row; `known` holds entities this transaction already read."""
+    known = {} if known is None else known
     for event in events:
         name = event_type(event)
         if name not in PROJECTORS:
@@ -118,9 +150,12 @@ def project(conn: Connection, events: Sequence[object], at: datetime, actor: str
         kind_name, evolve = entry
         kind = KINDS[kind_name]
         key = {k: getattr(event, k) for k in kind.keys}
-        current = load(conn, kind_name, **key)
-        row = to_row(evolve(current, event, at, actor))
+        ident = identity(kind_name, key)
+        current = known[ident] if ident in known else load(conn, kind_name, **key)
+        updated = evolve(current, event, at, actor)
+        known[ident] = updated
+        row = to_row(updated)
         if current is None:
             conn.execute(kind.table.insert(), row)
         else:
-            conn.execute(kind.table.update().where(_where(kind, key)), row)
+            conn.execute(kind.update_one, {**row, **kind.key_params(key)})

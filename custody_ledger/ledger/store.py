@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,12 @@ class EventRow:
     prev_hash: str
     hash: str = ""
 
+    def columns(self) -> dict[str, Any]:
+        return {"seq": self.seq, "event_id": self.event_id, "stream": self.stream, "type": self.type,
+                "occurred_at": self.occurred_at, "recorded_at": self.recorded_at, "actor": self.actor,
+                "idempotency_key": self.idempotency_key, "payload": self.payload, "prev_hash": self.prev_hash,
+                "hash": self.hash}
+
 
 _HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 
@@ -61,10 +67,17 @@ def append(
         row = EventRow(seq, str(uuid.uuid4()), event_stream(event), event_type(event), occurred_at, recorded_at,
                        actor, idempotency_key, codec.encode_payload(event), prev)
         prev = codec.chain_hash(prev, codec.record_bytes(row))
-        rows.append(EventRow(**{**asdict(row), "hash": prev}))
+        rows.append(replace(row, hash=prev))
     if rows:
-        conn.execute(events.insert(), [asdict(r) for r in rows])
+        conn.execute(events.insert(), [r.columns() for r in rows])
     return rows
+
+
+_LAST_OCCURRED = (
+    sa.select(events.c.stream, sa.func.max(events.c.occurred_at))
+    .where(events.c.stream.in_(sa.bindparam("streams", expanding=True)))
+    .group_by(events.c.stream)
+)
 
 
 def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetime]:
@@ -72,11 +85,7 @@ def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetim
     wanted = sorted(set(streams))
     if not wanted:
         return {}
-    query = (
-        sa.select(events.c.stream, sa.func.max(events.c.occurred_at))
-        .where(events.c.stream.in_(wanted))
-        .group_by(events.c.stream)
-    )
+    query = _LAST_OCCURRED.params(streams=wanted)
     # max() keeps the column's type, so values come back as aware UTC datetimes on both backends.
     return {stream: value for stream, value in conn.execute(query)}
 
