@@ -7,10 +7,14 @@ command_results) is checked against the chain as well.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from custody_ledger.domain.errors import DomainError
 
 from . import codec
 from .schema import command_results, events
@@ -34,8 +38,12 @@ def verify(engine: Engine) -> Report:
 
 
 def _walk_chain(conn: Connection) -> Report:
+    return check_rows(conn.execution_options(yield_per=5000).execute(sa.select(events).order_by(events.c.seq)))
+
+
+def check_rows(rows: Iterable[Any]) -> Report:
+    """Walk rows in sequence order: contiguous, linked to the previous hash, content matching its hash."""
     prev, expected, checked = codec.GENESIS, 1, 0
-    rows = conn.execution_options(yield_per=5000).execute(sa.select(events).order_by(events.c.seq))
     for row in rows:
         if row.seq != expected:
             return Report(False, checked, prev, expected, f"event {expected} is missing (next present: {row.seq})")
@@ -44,7 +52,7 @@ def _walk_chain(conn: Connection) -> Report:
         try:
             computed = codec.chain_hash(prev, codec.record_bytes(row))
             codec.decode_payload(row.type, row.payload)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, DomainError) as exc:
             return Report(False, checked, prev, row.seq, f"event cannot be read: {exc}")
         if computed != row.hash:
             return Report(False, checked, prev, row.seq, "content does not match its hash (altered)")
