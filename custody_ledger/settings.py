@@ -6,13 +6,39 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Only ever acceptable outside production; `check_production` refuses it there.
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTODY_LEDGER_")
 
     db: str = "custody_ledger.db"
     policy_file: Path | None = None
+    environment: str = "development"  # "production" turns the safety checks on
+    secret_key: str = DEFAULT_SECRET_KEY
+    # FBI CJIS Security Policy (5.6.2.2): advanced authentication for criminal justice information.
+    mfa_required: bool = True
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    lockout_failures: int = 5
+    lockout_minutes: int = 10
+    max_body_bytes: int = 64 * 1024
 
 
-def load_settings() -> Settings:
-    return Settings()
+class SettingsError(ValueError):
+    pass
+
+
+def check_production(settings: Settings) -> None:
+    """Production refuses to start on the default secret key or without MFA."""
+    if settings.environment != "production":
+        return
+    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
+        raise SettingsError("CUSTODY_LEDGER_SECRET_KEY must be set to a random value of 32+ characters in production")
+    if not settings.mfa_required:
+        raise SettingsError("CUSTODY_LEDGER_MFA_REQUIRED may not be turned off in production (CJIS Security Policy)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -226,3 +226,53 @@ flags = sa.Table(
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("seconds", sa.BigInteger),
 )
+
+# --- people who use the system (issue 3): accounts, sessions, integration keys, the access log --------
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("user_id", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(30), nullable=False),
+    _id("agency_id"),
+    _id("field_office_id"),
+    _id("officer_id"),
+    sa.Column("mfa_secret", sa.String(64)),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(100), nullable=False, index=True),
+    sa.Column("mfa_passed", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("key_id", sa.String(100), primary_key=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    _id("agency_id", nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("principal", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(30)),
+    _id("agency_id"),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("resource", sa.String(250)),
+    sa.Column("outcome", sa.String(30), nullable=False),
+    sa.Column("remote", sa.String(100)),
+    sa.Index("ix_access_log_principal_at", "principal", "at"),
+)
