@@ -24,6 +24,8 @@ from custody_ledger.domain.events import ActionRefused, event_stream
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
+from .access import authorize_command
+from .auth import Principal
 from .context import Outcome, Tx
 from .registry import HANDLERS
 
@@ -62,13 +64,23 @@ class Result:
                    stored.get("error"), data, replayed=True)
 
 
-def execute(engine: Engine, raw: Mapping[str, Any], *, now: datetime, policy: Policy) -> Result:
-    """Run one command in its own durable transaction."""
+def execute(
+    engine: Engine, raw: Mapping[str, Any], *, now: datetime, policy: Policy, principal: Principal | None = None
+) -> Result:
+    """Run one command in its own durable transaction.
+
+    With a principal (the API), the role and agency scope are checked inside the same transaction,
+    and the actor is the authenticated principal, never a field of the request.
+    """
     now = require_utc("now", now)
     try:
+        if principal is not None:
+            raw = {**raw, "actor": principal.id}
         envelope = parse_envelope(raw)
         with db.writer(engine) as conn, conn.begin():
             db.take_append_lock(conn)
+            if principal is not None:
+                authorize_command(conn, principal, envelope.command, envelope.payload)
             return _apply(conn, envelope, fingerprint(raw), now, policy)
     except DomainError as error:
         return Result.failed(raw, error)

@@ -1,0 +1,109 @@
+"""What each role may do, and over which agencies: checked for every command and every read.
+
+Roles map to commands (DESIGN.md, "who" column of the vocabulary). Scope is the agency: staff,
+officers and integration keys see their own agency; an ICE supervisor sees the agencies of their
+field office; a program administrator and an auditor see all. An object outside the caller's scope
+is answered as not found, so its existence does not leak (no broken object-level authorization).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from custody_ledger.domain.errors import NotFound
+from custody_ledger.ledger import projections
+from custody_ledger.ledger.schema import agencies
+
+from .auth import Forbidden, Principal, Role
+
+_JAIL = frozenset({"book_person", "release_from_criminal_custody", "release_hold"})
+_AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer"})
+_OFFICER = frozenset({"serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"})
+_SUPERVISOR = frozenset({
+    "register_agency", "review_agreement", "record_background_check", "record_training", "certify_officer",
+    "suspend_certificate", "revoke_certificate", "lodge_warrant", "cancel_warrant", "transfer_custody",
+})
+_ADMIN = frozenset({
+    "register_field_office", "register_agency", "sign_agreement", "suspend_agreement", "reinstate_agreement",
+    "terminate_agreement",
+})
+
+ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
+    Role.FACILITY_STAFF: _JAIL,
+    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL,
+    Role.CERTIFIED_OFFICER: _OFFICER,
+    Role.ICE_SUPERVISOR: _SUPERVISOR,
+    Role.PROGRAM_ADMIN: _ADMIN | _AGENCY_ADMIN | _SUPERVISOR,
+    Role.AUDITOR: frozenset(),
+    Role.INTEGRATION: frozenset({"book_person", "release_from_criminal_custody"}),
+}
+
+# Which record a command acts on, and so which agency it belongs to: (kind, payload field).
+_TARGETS: Mapping[str, tuple[str, str]] = {
+    **{c: ("agreement", "agreement_id") for c in ("review_agreement", "sign_agreement", "suspend_agreement",
+                                                  "reinstate_agreement", "terminate_agreement")},
+    **{c: ("officer", "officer_id") for c in ("record_background_check", "record_training", "certify_officer",
+                                              "suspend_certificate", "revoke_certificate")},
+    **{c: ("booking", "booking_id") for c in ("release_from_criminal_custody", "lodge_warrant", "interview_status",
+                                              "issue_detainer", "enter_ice_data")},
+    "book_person": ("facility", "facility_id"),
+    "cancel_warrant": ("warrant", "warrant_id"),
+    "serve_warrant": ("warrant", "warrant_id"),
+    "transfer_custody": ("hold", "hold_id"),
+    "release_hold": ("hold", "hold_id"),
+}
+
+
+def agencies_in_scope(conn: Connection, principal: Principal) -> frozenset[str] | None:
+    """The agency ids the principal may see; None means all of them."""
+    if principal.role in (Role.PROGRAM_ADMIN, Role.AUDITOR):
+        return None
+    if principal.role is Role.ICE_SUPERVISOR:
+        rows = conn.execute(sa.select(agencies.c.agency_id).where(
+            agencies.c.field_office_id == principal.field_office_id))
+        return frozenset(rows.scalars())
+    return frozenset({principal.agency_id}) if principal.agency_id else frozenset()
+
+
+def in_scope(conn: Connection, principal: Principal, agency_id: str | None) -> bool:
+    scope = agencies_in_scope(conn, principal)
+    return scope is None or agency_id in scope
+
+
+def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    """Role first (403), then scope (404 as if absent), then an officer acts only as themself."""
+    if command not in ROLE_COMMANDS[principal.role]:
+        raise Forbidden(f"the {principal.role.value} role may not {command}", field="command")
+    agency = _command_agency(conn, command, payload)
+    if agency is not _UNSCOPED and not in_scope(conn, principal, agency):
+        field = _TARGETS.get(command, ("", "agency_id"))[1]
+        raise NotFound(f"{field} {getattr(payload, field, '')} does not exist", field=field)
+    if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
+            payload.field_office_id != principal.field_office_id:
+        raise NotFound(f"field office {payload.field_office_id} does not exist", field="field_office_id")
+    officer = getattr(payload, "officer_id", None)
+    if principal.role is Role.CERTIFIED_OFFICER and officer != principal.officer_id:
+        raise Forbidden("an officer acts only under their own name and certificate", field="officer_id")
+
+
+_UNSCOPED = object()
+
+
+def _command_agency(conn: Connection, command: str, payload: Any) -> Any:
+    """The agency a command's target belongs to; None when the target does not exist (yet)."""
+    if command in ("register_field_office", "register_agency"):
+        return _UNSCOPED
+    if command in _AGENCY_ADMIN:
+        return payload.agency_id
+    kind, field = _TARGETS[command]
+    entity = projections.load(conn, kind, **{_key(kind): getattr(payload, field)})
+    # An unknown target: the handler answers not found, which leaks nothing.
+    return _UNSCOPED if entity is None else entity.agency_id
+
+
+def _key(kind: str) -> str:
+    return projections.KINDS[kind].keys[0]
