@@ -17,6 +17,7 @@ from rich.table import Table
 from custody_ledger.app import admin, queries
 from custody_ledger.app.execute import execute, execute_batch
 from custody_ledger.app.seeding import load_history
+from custody_ledger.domain.errors import DomainError
 from custody_ledger.domain.parse import parse_instant
 from custody_ledger.domain.policy import Policy, PolicyError
 from custody_ledger.policy import load_policy
@@ -25,6 +26,8 @@ from custody_ledger.settings import load_settings
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True)
 policy_app = typer.Typer(help="The policy in force: rules, limits, citations.")
 app.add_typer(policy_app, name="policy")
+user_app = typer.Typer(help="Accounts: add, disable, reset a password.")
+app.add_typer(user_app, name="user")
 err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line, whatever the width
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (env CUSTODY_LEDGER_DB).")]
@@ -242,6 +245,98 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], tuple):
         return f"{value[0]} h, {value[1]}"
     return str(value)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from custody_ledger.api.main import create_app
+    from custody_ledger.settings import SettingsError, check_production
+
+    settings = load_settings()
+    try:
+        check_production(settings)
+    except SettingsError as exc:
+        _fail(str(exc))
+    if not settings.mfa_required:
+        err.print("[bold yellow]MFA is OFF[/]: demo only; production requires TOTP (CJIS Security Policy).")
+    engine = admin.open_engine(_db(db))
+    err.print(f"Custody Ledger API on http://{host}:{port}/docs  (database {_db(db)})")
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+
+
+@app.command("demo-accounts")
+def demo_accounts(db: DbOption = None) -> None:
+    """Create one demo log-in per role on a seeded database, and print them."""
+    from custody_ledger.app.demo_accounts import DEMO_PASSWORD, create_demo_accounts
+
+    rows = create_demo_accounts(admin.open_engine(_db(db)), _now())
+    table = Table(title=f"Demo log-ins (password for all: {DEMO_PASSWORD})")
+    for column in ("user", "role", "scope"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+RoleOption = Annotated[str, typer.Option(help="facility_staff | agency_admin | certified_officer | ice_supervisor "
+                                              "| program_admin | auditor")]
+
+
+@user_app.command("add")
+def user_add(
+    user_id: Annotated[str, typer.Argument(help="Log-in name.")],
+    role: RoleOption,
+    db: DbOption = None,
+    agency: Annotated[str | None, typer.Option(help="Agency id (staff, officers).")] = None,
+    field_office: Annotated[str | None, typer.Option(help="Field office id (ICE supervisors).")] = None,
+    officer: Annotated[str | None, typer.Option(help="Officer id (certified officers).")] = None,
+    no_mfa: Annotated[bool, typer.Option("--no-mfa", help="No TOTP secret (only where MFA is off).")] = False,
+) -> None:
+    """Add an account; the password is read from the prompt, the TOTP secret printed once."""
+    from custody_ledger.app.auth import Role, add_user
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        secret = add_user(admin.open_engine(_db(db)), user_id, password, Role(role), now=_now(), by="cli",
+                          agency_id=agency, field_office_id=field_office, officer_id=officer, with_mfa=not no_mfa)
+    except (DomainError, ValueError) as exc:
+        _fail(str(exc))
+        raise
+    err.print(f"user {user_id} added as {role}")
+    if secret:
+        err.print(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {secret}")
+
+
+@user_app.command("disable")
+def user_disable(user_id: str, db: DbOption = None) -> None:
+    """Disable an account and end its sessions."""
+    from custody_ledger.app.auth import disable_user
+
+    try:
+        disable_user(admin.open_engine(_db(db)), user_id, now=_now(), by="cli")
+    except DomainError as exc:
+        _fail(str(exc))
+    err.print(f"user {user_id} disabled")
+
+
+@user_app.command("reset")
+def user_reset(user_id: str, db: DbOption = None) -> None:
+    """Set a new password (read from the prompt) and end the account's sessions."""
+    from custody_ledger.app.auth import reset_password
+
+    password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        reset_password(admin.open_engine(_db(db)), user_id, password, now=_now(), by="cli")
+    except DomainError as exc:
+        _fail(str(exc))
+    err.print(f"password of {user_id} reset")
 
 
 def main() -> None:
