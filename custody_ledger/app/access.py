@@ -74,10 +74,18 @@ def in_scope(conn: Connection, principal: Principal, agency_id: str | None) -> b
     return scope is None or agency_id in scope
 
 
-def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
-    """Role first (403), then scope (404 as if absent), then an officer acts only as themself."""
-    if command not in ROLE_COMMANDS[principal.role]:
+def authorize_role(principal: Principal, command: object) -> None:
+    """Before anything else is read: may this role issue this command at all (403)?"""
+    if not isinstance(command, str) or command not in ROLE_COMMANDS[principal.role]:
         raise Forbidden(f"the {principal.role.value} role may not {command}", field="command")
+
+
+def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    """Role (403), an officer only as themself (403), then scope (404 as if absent)."""
+    authorize_role(principal, command)
+    officer = getattr(payload, "officer_id", None)
+    if principal.role is Role.CERTIFIED_OFFICER and officer != principal.officer_id:
+        raise Forbidden("an officer acts only under their own name and certificate", field="officer_id")
     agency = _command_agency(conn, command, payload)
     if agency is not _UNSCOPED and not in_scope(conn, principal, agency):
         field = _TARGETS.get(command, ("", "agency_id"))[1]
@@ -85,9 +93,6 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
             payload.field_office_id != principal.field_office_id:
         raise NotFound(f"field office {payload.field_office_id} does not exist", field="field_office_id")
-    officer = getattr(payload, "officer_id", None)
-    if principal.role is Role.CERTIFIED_OFFICER and officer != principal.officer_id:
-        raise Forbidden("an officer acts only under their own name and certificate", field="officer_id")
 
 
 _UNSCOPED = object()

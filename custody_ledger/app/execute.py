@@ -24,7 +24,7 @@ from custody_ledger.domain.events import ActionRefused, event_stream
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
-from .access import authorize_command
+from .access import authorize_command, authorize_role
 from .auth import Principal
 from .context import Outcome, Tx
 from .registry import HANDLERS
@@ -75,6 +75,7 @@ def execute(
     now = require_utc("now", now)
     try:
         if principal is not None:
+            authorize_role(principal, raw.get("command"))
             raw = {**raw, "actor": principal.id}
         envelope = parse_envelope(raw)
         with db.writer(engine) as conn, conn.begin():
