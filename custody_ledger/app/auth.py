@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from custody_ledger.domain.errors import Conflict, DomainError, Invalid, NotFound
+from custody_ledger.ledger.db import write_transaction
 from custody_ledger.ledger.schema import access_log, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
@@ -90,7 +91,7 @@ def add_user(engine: Engine, user_id: str, password: str, role: Role, *, now: da
     if len(password) < 12:
         raise Invalid("password must have at least 12 characters", field="password")
     secret = pyotp.random_base32() if with_mfa else None
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         if conn.execute(sa.select(users.c.user_id).where(users.c.user_id == user_id)).first():
             raise Conflict(f"user {user_id} already exists", field="user_id")
         conn.execute(users.insert(), {
@@ -105,7 +106,7 @@ def add_user(engine: Engine, user_id: str, password: str, role: Role, *, now: da
 
 def _change_user(engine: Engine, user_id: str, values: dict[str, Any], action: str, *, now: datetime,
                  by: str) -> None:
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         changed = conn.execute(users.update().where(users.c.user_id == user_id).values(**values)).rowcount
         if not changed:
             raise NotFound(f"user {user_id} does not exist", field="user_id")
@@ -134,7 +135,7 @@ class Login:
 def login(engine: Engine, settings: Settings, user_id: str, password: str, totp: str | None, *,
           now: datetime, remote: str | None = None) -> Login:
     """Check password (and TOTP when MFA is on); lock the account after repeated failures."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         user = conn.execute(sa.select(users).where(users.c.user_id == user_id)).first()
         failure = _login_failure(user, settings, password, totp, now)
         if failure is not None:
@@ -184,7 +185,7 @@ def _record_failure(conn: Connection, settings: Settings, user: Any, user_id: st
 
 
 def logout(engine: Engine, settings: Settings, token: str, *, now: datetime) -> None:
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         conn.execute(sessions.delete().where(sessions.c.token_hash == token_digest(settings, token)))
 
 
@@ -192,7 +193,7 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
                  remote: str | None = None) -> Principal:
     """The principal behind a session token; idle or expired sessions end here."""
     digest = token_digest(settings, token)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         row = conn.execute(
             sa.select(sessions, users.c.role, users.c.agency_id, users.c.field_office_id, users.c.officer_id,
                       users.c.disabled).join(users, users.c.user_id == sessions.c.user_id)
@@ -211,7 +212,7 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
 def add_api_key(engine: Engine, key_id: str, agency_id: str, settings: Settings, *, now: datetime, by: str) -> str:
     """An integration client's key (a jail management system), scoped to one agency."""
     key = f"clk_{secrets.token_urlsafe(32)}"
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         conn.execute(api_keys.insert(), {"key_id": key_id, "key_hash": token_digest(settings, key),
                                          "agency_id": agency_id, "disabled": False, "created_at": now})
         log_access(conn, by, "api_key_added", "ok", now=now, agency_id=agency_id, resource=f"api_key:{key_id}")

@@ -7,6 +7,8 @@ transaction-scoped advisory lock serializes appends, so commit order equals sequ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,15 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
 def writer(engine: Engine) -> Connection:
     """A connection whose transactions hold the append lock from their first statement."""
     return engine.connect().execution_options(writer=True)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), because a
+    read transaction that later tries to write fails at once with "database is locked" when another
+    writer got in first, whatever the busy timeout."""
+    with writer(engine) as conn, conn.begin():
+        yield conn
 
 
 def take_append_lock(conn: Connection) -> None:
