@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up (once) and start Custody Ledger on its embedded default: a SQLite file with demo data.
+# Set up (once) and start Custody Ledger on its embedded default: a SQLite file with demo data,
+# the HTTP API on http://127.0.0.1:8000 (docs at /docs), and one demo log-in per role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/custody-ledger ]; then
+if [ ! -x .venv/bin/custody-ledger ] || ! .venv/bin/python -c "import fastapi" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e .
@@ -16,4 +17,7 @@ if [ "$CUSTODY_LEDGER_DB" = "demo.db" ]; then
   .venv/bin/custody-ledger seed
 fi
 .venv/bin/custody-ledger verify
-exec .venv/bin/custody-ledger board
+.venv/bin/custody-ledger demo-accounts
+# The demo turns the second factor off so the published log-ins work; production refuses that.
+export CUSTODY_LEDGER_MFA_REQUIRED="${CUSTODY_LEDGER_MFA_REQUIRED:-false}"
+exec .venv/bin/custody-ledger serve --host 127.0.0.1 --port "${PORT:-8000}"

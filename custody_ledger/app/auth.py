@@ -27,6 +27,9 @@ from custody_ledger.ledger.schema import access_log, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
+# Recording activity at most once a minute keeps most requests free of a durable write; the idle
+# timeout is measured in tens of minutes, so a minute of slack does not matter.
+_TOUCH_EVERY = timedelta(minutes=1)
 
 
 class Role(StrEnum):
@@ -185,26 +188,33 @@ def _record_failure(conn: Connection, settings: Settings, user: Any, user_id: st
 
 
 def logout(engine: Engine, settings: Settings, token: str, *, now: datetime) -> None:
+    digest = token_digest(settings, token)
     with write_transaction(engine) as conn:
-        conn.execute(sessions.delete().where(sessions.c.token_hash == token_digest(settings, token)))
+        user = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.token_hash == digest)).scalar()
+        conn.execute(sessions.delete().where(sessions.c.token_hash == digest))
+        if user is not None:
+            log_access(conn, user, "logout", "ok", now=now)
 
 
 def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetime,
                  remote: str | None = None) -> Principal:
     """The principal behind a session token; idle or expired sessions end here."""
     digest = token_digest(settings, token)
-    with write_transaction(engine) as conn:
+    with engine.connect() as conn:
         row = conn.execute(
             sa.select(sessions, users.c.role, users.c.agency_id, users.c.field_office_id, users.c.officer_id,
                       users.c.disabled).join(users, users.c.user_id == sessions.c.user_id)
             .where(sessions.c.token_hash == digest)
         ).first()
-        idle = timedelta(minutes=settings.session_idle_minutes)
-        if row is None or row.disabled or row.expires_at <= now or now - row.last_seen_at > idle:
-            if row is not None:
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    if row is None or row.disabled or row.expires_at <= now or now - row.last_seen_at > idle:
+        if row is not None:
+            with write_transaction(engine) as conn:
                 conn.execute(sessions.delete().where(sessions.c.token_hash == digest))
-            raise Unauthorized("session missing, expired or idle too long; log in again", field="authorization")
-        conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen_at=now))
+        raise Unauthorized("session missing, expired or idle too long; log in again", field="authorization")
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        with write_transaction(engine) as conn:
+            conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen_at=now))
     return Principal(row.user_id, Role(row.role), row.agency_id, row.field_office_id, row.officer_id,
                      row.mfa_passed, remote)
 

@@ -60,8 +60,8 @@ def decide_record_training(
     cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, at: datetime, view: PolicyView
 ) -> list[TrainingRecorded]:
     _found(officer, cmd.officer_id)
-    if cmd.hours <= 0:
-        raise Invalid("hours must be a positive whole number of training hours", field="hours")
+    if not 0 < cmd.hours <= 10_000:
+        raise Invalid("hours must be a whole number of training hours from 1 to 10000", field="hours")
     if cmd.completed_on > at.date():
         raise Invalid("completed_on may not be after occurred_at", field="completed_on")
     return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on)]

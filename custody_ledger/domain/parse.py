@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from .errors import Invalid
 
 T = TypeVar("T")
+MAX_ID = 100
 
 
 def parse(cls: type[T], data: Mapping[str, object], *, where: str = "") -> T:
@@ -67,7 +68,10 @@ def parse_instant(value: object, path: str) -> datetime:
         raise Invalid(f"{path} must be an ISO 8601 date-time", field=path)
     if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid(f"{path} must carry a UTC offset (e.g. 2026-11-23T07:05:00-05:00)", field=path)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(f"{path} is out of range once converted to UTC", field=path) from None
 
 
 def _join(where: str, name: str) -> str:
@@ -100,7 +104,11 @@ def _convert(hint: Any, value: object, path: str) -> Any:
         return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
     supertype = getattr(hint, "__supertype__", None)
     if supertype is not None:
-        return _convert(supertype, value, path)
+        converted = _convert(supertype, value, path)
+        # Ids are keys: short enough for every index (ledger/schema.py, String(100)).
+        if isinstance(converted, str) and len(converted) > MAX_ID:
+            raise Invalid(f"{path} must be at most {MAX_ID} characters", field=path)
+        return converted
     if dataclasses.is_dataclass(hint):
         return parse(hint, value, where=path)  # type: ignore[arg-type]
     converter = _SCALARS.get(hint)

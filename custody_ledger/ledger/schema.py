@@ -121,7 +121,7 @@ officers = sa.Table(
     _id("officer_id", primary_key=True),
     _id("agency_id", nullable=False, index=True),
     sa.Column("name", sa.Text, nullable=False),
-    sa.Column("badge", sa.String(50), nullable=False),
+    sa.Column("badge", sa.Text, nullable=False),
     sa.Column("background", sa.String(10)),
 )
 
@@ -141,7 +141,7 @@ certificates = sa.Table(
     sa.Column("model", sa.String(3), primary_key=True),
     _id("agreement_id", nullable=False, index=True),
     _id("agency_id", nullable=False, index=True),
-    sa.Column("credential_no", sa.String(50), nullable=False),
+    sa.Column("credential_no", sa.Text, nullable=False),
     sa.Column("supervisor", sa.Text, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("certified_at", UTCDateTime, nullable=False),
@@ -171,7 +171,7 @@ warrants = sa.Table(
     _id("facility_id", nullable=False),
     _id("agency_id", nullable=False, index=True),
     sa.Column("form", sa.String(8), nullable=False),
-    sa.Column("number", sa.String(50), nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
     sa.Column("issued_on", sa.Date, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("lodged_at", UTCDateTime, nullable=False),

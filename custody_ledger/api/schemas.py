@@ -1,0 +1,458 @@
+"""The JSON shapes of the API: request bodies (unknown fields rejected) and responses.
+
+Separate from the domain's dataclasses on purpose: these document and bound what crosses the wire
+(lengths that fit the database columns, no NUL bytes), while the domain still parses every command
+itself and has the last word. A body never carries the actor, a role or a status: the actor is the
+authenticated principal and the rest is decided by the ledger (issue 3, "server-owned fields").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
+
+from custody_ledger.domain.model import (
+    AgencyKind,
+    AgreementModel,
+    BackgroundResult,
+    ChargeStatus,
+    CriminalReleaseReason,
+    ReleaseReason,
+    ReviewDecision,
+    WarrantForm,
+)
+
+# Ids fit the 100-character id columns; control characters are never part of an id.
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=ID_PATTERN)]
+# PostgreSQL text cannot hold NUL; 500 is the domain's own bound for free text.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]+$")]
+Zone = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 has no UTC year
+        raise ValueError("date-time is out of range once converted to UTC") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: Instant | None = Field(
+        None, description="When it happened in the world (ISO 8601 with offset); defaults to now.")
+
+
+class RegisterFieldOffice(Body):
+    field_office_id: Id
+    name: Text
+    timezone: Zone
+
+
+class RegisterAgency(Body):
+    agency_id: Id
+    name: Text
+    kind: AgencyKind
+    state: Text = Field(description="Two-letter USPS code")
+    county: Text
+    ori: Text = Field(description="9-character NCIC agency code, starting with the state")
+    field_office_id: Id
+
+
+class RegisterFacility(Body):
+    facility_id: Id
+    agency_id: Id
+    name: Text
+    timezone: Zone = Field(description="IANA time zone, e.g. America/Chicago")
+
+
+class RequestAgreement(Body):
+    agreement_id: Id
+    agency_id: Id
+    model: AgreementModel
+
+
+class ReviewAgreement(Body):
+    agreement_id: Id
+    decision: ReviewDecision
+    reasons: Text
+
+
+class SignAgreement(Body):
+    agreement_id: Id
+    signed_on: date
+    effective_from: date
+    igsa: StrictBool
+    expires_on: date | None = None
+
+
+class ChangeAgreement(Body):
+    agreement_id: Id
+    reason: Text
+
+
+class NominateOfficer(Body):
+    officer_id: Id
+    agency_id: Id
+    name: Text
+    badge: Short
+
+
+class RecordBackgroundCheck(Body):
+    officer_id: Id
+    result: BackgroundResult
+
+
+class RecordTraining(Body):
+    officer_id: Id
+    model: AgreementModel
+    course: Text
+    hours: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    completed_on: date
+
+
+class CertifyOfficer(Body):
+    officer_id: Id
+    model: AgreementModel
+    agreement_id: Id
+    credential_no: Short
+    supervisor: Text | None = Field(None, description="The supervising ICE position")
+    expires_on: date | None = None
+
+
+class ChangeCertificate(Body):
+    officer_id: Id
+    model: AgreementModel
+    reason: Text
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    dob: date
+    a_number: Annotated[str, StringConstraints(max_length=12)] | None = Field(
+        None, description="ICE A-number: 'A' and 8 or 9 digits")
+
+
+class BookPerson(Body):
+    booking_id: Id
+    facility_id: Id
+    person: PersonIn
+    charge_status: ChargeStatus
+
+
+class ReleaseFromCriminalCustody(Body):
+    booking_id: Id
+    reason: CriminalReleaseReason
+
+
+class LodgeWarrant(Body):
+    warrant_id: Id
+    booking_id: Id
+    form: WarrantForm
+    number: Short
+    issued_on: date
+
+
+class CancelWarrant(Body):
+    warrant_id: Id
+    reason: Text
+
+
+class ServeWarrant(Body):
+    hold_id: Id
+    warrant_id: Id
+    officer_id: Id = Field(description="The serving officer: the caller's own officer record")
+
+
+class JailProcessing(Body):
+    booking_id: Id
+    officer_id: Id
+    notes: Text | None = None
+
+
+class TransferCustody(Body):
+    hold_id: Id
+    receiving_officer: Text
+    field_office_id: Id
+
+
+class ReleaseHold(Body):
+    hold_id: Id
+    reason: ReleaseReason
+
+
+# One body per command of the vocabulary (domain/commands.py COMMANDS); a test holds the two equal.
+COMMAND_BODIES: dict[str, type[Body]] = {
+    "register_field_office": RegisterFieldOffice,
+    "register_agency": RegisterAgency,
+    "register_facility": RegisterFacility,
+    "request_agreement": RequestAgreement,
+    "review_agreement": ReviewAgreement,
+    "sign_agreement": SignAgreement,
+    "suspend_agreement": ChangeAgreement,
+    "reinstate_agreement": ChangeAgreement,
+    "terminate_agreement": ChangeAgreement,
+    "nominate_officer": NominateOfficer,
+    "record_background_check": RecordBackgroundCheck,
+    "record_training": RecordTraining,
+    "certify_officer": CertifyOfficer,
+    "suspend_certificate": ChangeCertificate,
+    "revoke_certificate": ChangeCertificate,
+    "book_person": BookPerson,
+    "release_from_criminal_custody": ReleaseFromCriminalCustody,
+    "lodge_warrant": LodgeWarrant,
+    "cancel_warrant": CancelWarrant,
+    "serve_warrant": ServeWarrant,
+    "interview_status": JailProcessing,
+    "issue_detainer": JailProcessing,
+    "enter_ice_data": JailProcessing,
+    "transfer_custody": TransferCustody,
+    "release_hold": ReleaseHold,
+}
+
+
+# --- responses -------------------------------------------------------------------------------------------
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Receipt(Out):
+    seq: int
+    type: str
+    stream: str
+    hash: str
+
+
+class CommandResult(Out):
+    # Commands may add result fields (the vocabulary grows by adding, never renaming).
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    command: str
+    idempotency_key: str
+    events: list[Receipt]
+    replayed: bool = False
+    hold_id: str | None = None
+    clock_started_at: str | None = None
+    deadline: str | None = Field(None, description="UTC; null under an IGSA")
+    deadline_local: str | None = Field(None, description="The same instant in the facility's time zone")
+    timezone: str | None = None
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    totp: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = None
+
+
+class LoginOut(Out):
+    token: str
+    expires_at: datetime
+    mfa_passed: bool
+
+
+class FieldOffice(Out):
+    field_office_id: str
+    name: str
+    timezone: str
+
+
+class Agency(Out):
+    agency_id: str
+    name: str
+    kind: str
+    state: str
+    county: str
+    ori: str
+    field_office_id: str
+
+
+class Facility(Out):
+    facility_id: str
+    agency_id: str
+    name: str
+    timezone: str
+
+
+class Agreement(Out):
+    agreement_id: str
+    agency_id: str
+    model: str
+    status: str
+    igsa: bool
+    signed_on: date | None
+    effective_from: date | None
+    expires_on: date | None
+    status_reason: str | None
+
+
+class Officer(Out):
+    officer_id: str
+    agency_id: str
+    name: str
+    badge: str
+    background: str | None
+
+
+class Training(Out):
+    training_id: str
+    officer_id: str
+    model: str
+    course: str
+    hours: int
+    completed_on: date
+
+
+class Certificate(Out):
+    officer_id: str
+    model: str
+    agreement_id: str
+    agency_id: str
+    credential_no: str
+    supervisor: str
+    status: str
+    certified_at: datetime
+    expires_on: date | None
+    status_reason: str | None
+
+
+class CertificateEvent(Out):
+    seq: int
+    type: str
+    model: str
+    occurred_at: datetime
+    reason: str | None
+
+
+class OfficerDetail(Officer):
+    trainings: list[Training]
+    certificates: list[Certificate]
+    certificate_history: list[CertificateEvent]
+
+
+class Booking(Out):
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    person_name: str
+    person_dob: date
+    charge_status: str
+    status: str
+    booked_at: datetime
+    a_number: str | None
+    released_at: datetime | None
+    release_reason: str | None
+
+
+class Warrant(Out):
+    warrant_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    form: str
+    number: str
+    issued_on: date
+    status: str
+    lodged_at: datetime
+    status_reason: str | None
+
+
+class Hold(Out):
+    hold_id: str
+    warrant_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    officer_id: str
+    status: str
+    released_from_criminal_at: datetime
+    arrested_at: datetime
+    clock_started_at: datetime
+    igsa: bool
+    limit_rule_id: str
+    deadline: datetime | None = Field(description="UTC; null under an IGSA")
+    deadline_local: datetime | None = Field(description="The deadline in the facility's time zone")
+    timezone: str
+    seconds_left: int | None = Field(description="Until the deadline, negative when past; null once ended")
+    overdue: bool
+    ended_at: datetime | None
+    release_reason: str | None
+    receiving_officer: str | None
+    receiving_field_office_id: str | None
+    past_limit: bool
+
+
+class Event(Out):
+    seq: int
+    event_id: str
+    stream: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class Alert(Out):
+    hold_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    kind: Literal["alert", "violation"]
+    rule_id: str
+    citation: str
+    message: str
+    alert_at: datetime
+    deadline: datetime
+    deadline_local: datetime
+    seconds_left: int
+
+
+class AccessRecord(Out):
+    seq: int
+    at: datetime
+    principal: str
+    role: str | None
+    agency_id: str | None
+    action: str
+    resource: str | None
+    outcome: str
+    remote: str | None
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(Out, Generic[Item]):
+    items: list[Item]
+    next: str | None = Field(description="Pass as `after` for the next page; null on the last page")
+
+
+class SeqPage(Out, Generic[Item]):
+    items: list[Item]
+    next: int | None = Field(description="Pass as `after` for the next page; null on the last page")

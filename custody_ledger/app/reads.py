@@ -1,0 +1,331 @@
+"""Scoped read models for the API and the web pages: only what the caller's agency scope covers.
+
+Every reader takes (conn, principal, ...) and filters by `access.agencies_in_scope`; an object
+outside the scope is answered as absent (404), never as forbidden, so its existence does not leak.
+Reading a person's record (booking, warrant, hold, or the ledger that holds them) appends an access
+record in the same transaction as the read (DESIGN.md guarantee 7) and, when MFA is required, needs
+a session that passed the second factor (FBI CJIS Security Policy 5.6.2.2).
+Lists page by primary key: `after` is the last key of the previous page, `next` the key to pass on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+
+from custody_ledger.domain import clock
+from custody_ledger.domain.errors import DomainError, Invalid, NotFound
+from custody_ledger.domain.model import AgreementModel, HoldStatus
+from custody_ledger.domain.policy import Policy, PolicyView
+from custody_ledger.ledger import db
+from custody_ledger.ledger import schema as s
+
+from .access import agencies_in_scope
+from .auth import Forbidden, Principal, Role, log_access
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next: str | int | None
+
+
+def run(engine: Engine, reader: Callable[Concatenate[Connection, Principal, P], T], principal: Principal,
+        *args: P.args, **kwargs: P.kwargs) -> T:
+    """One read in its own transaction; a refused read's access record commits before the refusal is raised."""
+    failure: DomainError | None = None
+    # A person-record read appends to the access log, so it starts as a writer: on SQLite a read
+    # transaction that later writes fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    # Other reads stay plain readers, which never hold up a command.
+    with (db.writer(engine) if reader in _LOGGED else engine.connect()) as conn, conn.begin():
+        try:
+            return reader(conn, principal, *args, **kwargs)
+        except DomainError as error:
+            failure = error
+    assert failure is not None
+    raise failure
+
+
+# --- reference data: not person records ---------------------------------------------------------------
+
+
+def field_offices(conn: Connection, principal: Principal, *, after: str | None = None,
+                  limit: int = DEFAULT_LIMIT) -> Page:
+    offices = _offices_in_scope(conn, principal)
+    query = sa.select(s.field_offices).where(*_within(s.field_offices.c.field_office_id, offices))
+    return _page(conn, query, s.field_offices.c.field_office_id, after, limit)
+
+
+def agencies(conn: Connection, principal: Principal, *, field_office_id: str | None = None,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    query = sa.select(s.agencies).where(*_scoped(conn, principal, s.agencies.c.agency_id),
+                                        *_equal(s.agencies.c.field_office_id, field_office_id))
+    return _page(conn, query, s.agencies.c.agency_id, after, limit)
+
+
+def facilities(conn: Connection, principal: Principal, *, agency_id: str | None = None,
+               after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    query = sa.select(s.facilities).where(*_scoped(conn, principal, s.facilities.c.agency_id),
+                                          *_equal(s.facilities.c.agency_id, agency_id))
+    return _page(conn, query, s.facilities.c.facility_id, after, limit)
+
+
+def agreements(conn: Connection, principal: Principal, *, agency_id: str | None = None, model: str | None = None,
+               status: str | None = None, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    query = sa.select(s.agreements).where(*_scoped(conn, principal, s.agreements.c.agency_id),
+                                          *_equal(s.agreements.c.agency_id, agency_id),
+                                          *_equal(s.agreements.c.model, model), *_equal(s.agreements.c.status, status))
+    return _page(conn, query, s.agreements.c.agreement_id, after, limit)
+
+
+def officers(conn: Connection, principal: Principal, *, agency_id: str | None = None,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    query = sa.select(s.officers).where(*_scoped(conn, principal, s.officers.c.agency_id),
+                                        *_equal(s.officers.c.agency_id, agency_id))
+    return _page(conn, query, s.officers.c.officer_id, after, limit)
+
+
+def officer(conn: Connection, principal: Principal, officer_id: str) -> Item:
+    """One officer with trainings, certificates and the history of each certificate from the ledger."""
+    row = conn.execute(sa.select(s.officers).where(s.officers.c.officer_id == officer_id)).first()
+    if row is None or not _visible(conn, principal, row.agency_id):
+        raise NotFound(f"officer {officer_id} does not exist", field="officer_id")
+    item = dict(row._mapping)
+    item["trainings"] = _rows(conn, sa.select(s.trainings).where(s.trainings.c.officer_id == officer_id)
+                              .order_by(s.trainings.c.completed_on, s.trainings.c.training_id))
+    item["certificates"] = _rows(conn, sa.select(s.certificates).where(s.certificates.c.officer_id == officer_id)
+                                 .order_by(s.certificates.c.model))
+    streams = [f"certificate:{officer_id}:{model.value}" for model in AgreementModel]
+    history = conn.execute(sa.select(s.events.c.seq, s.events.c.stream, s.events.c.type, s.events.c.occurred_at,
+                                     s.events.c.payload).where(s.events.c.stream.in_(streams)).order_by(s.events.c.seq))
+    item["certificate_history"] = [
+        {"seq": e.seq, "type": e.type, "model": e.stream.rsplit(":", 1)[1], "occurred_at": e.occurred_at,
+         "reason": json.loads(e.payload).get("reason")} for e in history
+    ]
+    return item
+
+
+# --- person records: MFA-gated and read-logged ----------------------------------------------------------
+
+
+def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
+             facility_id: str | None = None, agency_id: str | None = None, status: str | None = None,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    _require_mfa(conn, principal, "list_bookings", "bookings", now, mfa_required)
+    query = sa.select(s.bookings).where(*_scoped(conn, principal, s.bookings.c.agency_id),
+                                        *_equal(s.bookings.c.facility_id, facility_id),
+                                        *_equal(s.bookings.c.agency_id, agency_id),
+                                        *_equal(s.bookings.c.status, status))
+    page = _page(conn, query, s.bookings.c.booking_id, after, limit)
+    _log_list(conn, principal, "bookings", page, "booking_id", now)
+    return page
+
+
+def booking(conn: Connection, principal: Principal, booking_id: str, *, now: datetime, mfa_required: bool) -> Item:
+    resource = f"booking:{booking_id}"
+    _require_mfa(conn, principal, "read_booking", resource, now, mfa_required)
+    row = conn.execute(sa.select(s.bookings).where(s.bookings.c.booking_id == booking_id)).first()
+    return dict(_found(conn, principal, row, "read_booking", resource, "booking_id", now)._mapping)
+
+
+def warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
+             booking_id: str | None = None, agency_id: str | None = None, status: str | None = None,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    _require_mfa(conn, principal, "list_warrants", "warrants", now, mfa_required)
+    query = sa.select(s.warrants).where(*_scoped(conn, principal, s.warrants.c.agency_id),
+                                        *_equal(s.warrants.c.booking_id, booking_id),
+                                        *_equal(s.warrants.c.agency_id, agency_id),
+                                        *_equal(s.warrants.c.status, status))
+    page = _page(conn, query, s.warrants.c.warrant_id, after, limit)
+    _log_list(conn, principal, "warrants", page, "warrant_id", now)
+    return page
+
+
+def warrant(conn: Connection, principal: Principal, warrant_id: str, *, now: datetime, mfa_required: bool) -> Item:
+    resource = f"warrant:{warrant_id}"
+    _require_mfa(conn, principal, "read_warrant", resource, now, mfa_required)
+    row = conn.execute(sa.select(s.warrants).where(s.warrants.c.warrant_id == warrant_id)).first()
+    return dict(_found(conn, principal, row, "read_warrant", resource, "warrant_id", now)._mapping)
+
+
+_HOLDS = sa.select(s.holds, s.facilities.c.timezone).join(
+    s.facilities, s.facilities.c.facility_id == s.holds.c.facility_id)
+
+
+def holds(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, status: str | None = None,
+          facility_id: str | None = None, agency_id: str | None = None, due_within: timedelta | None = None,
+          after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    """Holds with their deadline in UTC and facility time; `due_within` keeps open holds due by now + it."""
+    _require_mfa(conn, principal, "list_holds", "holds", now, mfa_required)
+    open_ = s.holds.c.status == HoldStatus.OPEN.value
+    due = [] if due_within is None else [open_, s.holds.c.deadline.is_not(None), s.holds.c.deadline <= now + due_within]
+    query = _HOLDS.where(*_scoped(conn, principal, s.holds.c.agency_id), *_equal(s.holds.c.status, status),
+                         *_equal(s.holds.c.facility_id, facility_id), *_equal(s.holds.c.agency_id, agency_id), *due)
+    page = _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _hold(row, now))
+    _log_list(conn, principal, "holds", page, "hold_id", now)
+    return page
+
+
+def hold(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool) -> Item:
+    resource = f"hold:{hold_id}"
+    _require_mfa(conn, principal, "read_hold", resource, now, mfa_required)
+    row = conn.execute(_HOLDS.where(s.holds.c.hold_id == hold_id)).first()
+    return _hold(_found(conn, principal, row, "read_hold", resource, "hold_id", now), now)
+
+
+def _hold(row: Row[Any], now: datetime) -> Item:
+    item = dict(row._mapping)
+    deadline: datetime | None = item["deadline"]
+    is_open = item["status"] == HoldStatus.OPEN.value
+    item["deadline_local"] = None if deadline is None else deadline.astimezone(ZoneInfo(item["timezone"]))
+    left = clock.time_left(deadline, now) if is_open else None
+    item["seconds_left"] = None if left is None else int(left.total_seconds())
+    item["overdue"] = is_open and clock.is_overdue(deadline, now)
+    return item
+
+
+# --- oversight: the ledger, alerts, the access log ------------------------------------------------------
+
+
+def events(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, after: int | None = None,
+           limit: int = DEFAULT_LIMIT) -> Page:
+    """The ledger itself, by sequence number: every payload, so only auditors and program admins."""
+    if principal.role not in (Role.AUDITOR, Role.PROGRAM_ADMIN):
+        raise Forbidden(f"the {principal.role.value} role may not read the ledger", field="role")
+    _require_mfa(conn, principal, "read_events", "events", now, mfa_required)
+    page = _page(conn, sa.select(s.events), s.events.c.seq, after, limit,
+                 lambda row: {**row._mapping, "payload": json.loads(row.payload)})
+    _log_list(conn, principal, "events", page, "seq", now)
+    return page
+
+
+def alerts(conn: Connection, principal: Principal, *, now: datetime, policy: Policy, agency_id: str | None = None,
+           after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    """Open holds past one of their alert times (custody.alerts) or past the limit (custody.violation)."""
+    view = policy.at(now)
+    leads = view.alert_leads
+    # The earliest alert comes `max(leads)` before the deadline: no hold due later has one yet.
+    horizon = max(leads, default=timedelta(0))
+    query = _HOLDS.where(s.holds.c.status == HoldStatus.OPEN.value, s.holds.c.deadline.is_not(None),
+                         s.holds.c.deadline <= now + horizon, *_scoped(conn, principal, s.holds.c.agency_id),
+                         *_equal(s.holds.c.agency_id, agency_id))
+    return _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _alert(row, now, view, leads))
+
+
+def _alert(row: Row[Any], now: datetime, view: PolicyView, leads: Sequence[timedelta]) -> Item:
+    deadline: datetime = row.deadline
+    if clock.is_overdue(deadline, now):
+        kind, rule, alert_at = "violation", view.rule("custody.violation"), deadline
+    else:
+        passed = [t for t in clock.alert_times(deadline, leads) if t <= now]
+        kind, rule, alert_at = "alert", view.rule("custody.alerts"), max(passed, default=deadline)
+    return {"hold_id": row.hold_id, "booking_id": row.booking_id, "facility_id": row.facility_id,
+            "agency_id": row.agency_id, "kind": kind, "rule_id": rule.id, "citation": rule.cite,
+            "message": rule.text, "alert_at": alert_at, "deadline": deadline,
+            "deadline_local": deadline.astimezone(ZoneInfo(row.timezone)),
+            "seconds_left": int((deadline - now).total_seconds())}
+
+
+def access_log(conn: Connection, principal: Principal, *, principal_id: str | None = None,
+               action: str | None = None, after: int | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    if principal.role is not Role.AUDITOR:
+        raise Forbidden("only an auditor may read the access log", field="role")
+    query = sa.select(s.access_log).where(*_equal(s.access_log.c.principal, principal_id),
+                                          *_equal(s.access_log.c.action, action))
+    return _page(conn, query, s.access_log.c.seq, after, limit)
+
+
+# Readers that append an access record (person records, and the ledger that contains them).
+_LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events})
+
+
+# --- scope, paging and the access record ----------------------------------------------------------------
+
+
+def _scoped(conn: Connection, principal: Principal, column: sa.Column[Any]) -> list[sa.ColumnElement[bool]]:
+    return _within(column, agencies_in_scope(conn, principal))
+
+
+def _within(column: sa.Column[Any], scope: frozenset[str] | None) -> list[sa.ColumnElement[bool]]:
+    return [] if scope is None else [column.in_(sorted(scope))]
+
+
+def _equal(column: sa.Column[Any], value: object) -> list[sa.ColumnElement[bool]]:
+    # An enum goes in by value: psycopg would otherwise dump a Python Enum by its name.
+    return [] if value is None else [column == (value.value if isinstance(value, Enum) else value)]
+
+
+def _visible(conn: Connection, principal: Principal, agency_id: str) -> bool:
+    scope = agencies_in_scope(conn, principal)
+    return scope is None or agency_id in scope
+
+
+def _offices_in_scope(conn: Connection, principal: Principal) -> frozenset[str] | None:
+    """A supervisor sees their field office even before it has agencies; others, their agencies' offices."""
+    if principal.role is Role.ICE_SUPERVISOR:
+        return frozenset({principal.field_office_id} if principal.field_office_id else ())
+    scope = agencies_in_scope(conn, principal)
+    if scope is None:
+        return None
+    rows = conn.execute(sa.select(s.agencies.c.field_office_id).where(s.agencies.c.agency_id.in_(sorted(scope))))
+    return frozenset(rows.scalars())
+
+
+def _rows(conn: Connection, query: sa.Select[Any]) -> list[Item]:
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _page(conn: Connection, query: sa.Select[Any], key: sa.Column[Any], after: object, limit: int,
+          shape: Callable[[Row[Any]], Item] | None = None) -> Page:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    if after is not None:
+        query = query.where(key > after)
+    # One row more than asked tells whether another page exists without a COUNT.
+    rows = conn.execute(query.order_by(key).limit(limit + 1)).all()
+    shown = rows[:limit]
+    items = [shape(row) if shape else dict(row._mapping) for row in shown]
+    return Page(items, shown[-1]._mapping[key.name] if len(rows) > limit else None)
+
+
+def _require_mfa(conn: Connection, principal: Principal, action: str, resource: str, now: datetime,
+                 mfa_required: bool) -> None:
+    if mfa_required and not principal.mfa_passed:
+        _log(conn, principal, action, resource, "refused:mfa", now)
+        raise Forbidden("person records need a session that passed the second factor (TOTP); log in again "
+                        "with your code", field="totp")
+
+
+def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action: str, resource: str, field: str,
+           now: datetime) -> Row[Any]:
+    if row is None or not _visible(conn, principal, row.agency_id):
+        # The failed attempt is logged too: oversight asks who looked for records they may not see.
+        _log(conn, principal, action, resource, "not_found", now)
+        raise NotFound(f"{resource.replace(':', ' ', 1)} does not exist", field=field)
+    _log(conn, principal, action, resource, "ok", now)
+    return row
+
+
+def _log_list(conn: Connection, principal: Principal, what: str, page: Page, key: str, now: datetime) -> None:
+    shown = f"{page.items[0][key]}..{page.items[-1][key]}" if page.items else "none"
+    _log(conn, principal, f"list_{what}", f"{what}:{shown}"[:250], "ok", now)
+
+
+def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime) -> None:
+    log_access(conn, principal.id, action, outcome, now=now, role=principal.role.value,
+               agency_id=principal.agency_id, resource=resource, remote=principal.remote)
