@@ -326,6 +326,26 @@ def user_disable(user_id: str, db: DbOption = None) -> None:
     err.print(f"user {user_id} disabled")
 
 
+@user_app.command("role")
+def user_role(
+    user_id: str,
+    role: RoleOption,
+    db: DbOption = None,
+    agency: Annotated[str | None, typer.Option(help="Agency id (staff, officers).")] = None,
+    field_office: Annotated[str | None, typer.Option(help="Field office id (ICE supervisors).")] = None,
+    officer: Annotated[str | None, typer.Option(help="Officer id (certified officers).")] = None,
+) -> None:
+    """Give an account a new role and scope; its sessions end."""
+    from custody_ledger.app.auth import Role, change_role
+
+    try:
+        change_role(admin.open_engine(_db(db)), user_id, Role(role), now=_now(), by="cli", agency_id=agency,
+                    field_office_id=field_office, officer_id=officer)
+    except (DomainError, ValueError) as exc:
+        _fail(str(exc))
+    err.print(f"user {user_id} is now {role}")
+
+
 @user_app.command("reset")
 def user_reset(user_id: str, db: DbOption = None) -> None:
     """Set a new password (read from the prompt) and end the account's sessions."""

@@ -121,6 +121,16 @@ def disable_user(engine: Engine, user_id: str, *, now: datetime, by: str) -> Non
     _change_user(engine, user_id, {"disabled": True}, "user_disabled", now=now, by=by)
 
 
+def change_role(engine: Engine, user_id: str, role: Role, *, now: datetime, by: str,
+                agency_id: str | None = None, field_office_id: str | None = None,
+                officer_id: str | None = None) -> None:
+    """A new role with its scope; the account's sessions end so the old rights do not linger."""
+    _needs_scope(role, agency_id, field_office_id)
+    values = {"role": role.value, "agency_id": agency_id, "field_office_id": field_office_id,
+              "officer_id": officer_id}
+    _change_user(engine, user_id, values, f"role_changed:{role.value}", now=now, by=by)
+
+
 def reset_password(engine: Engine, user_id: str, password: str, *, now: datetime, by: str) -> None:
     if len(password) < 12:
         raise Invalid("password must have at least 12 characters", field="password")

@@ -78,6 +78,15 @@ def test_with_mfa_on_a_log_in_needs_the_current_totp_code(engine: Engine) -> Non
     assert auth.login(engine, settings, "sup", PASSWORD, code, now=NOW).mfa_passed
 
 
+def test_a_role_change_is_logged_and_ends_the_old_sessions(engine: Engine, staff: str) -> None:
+    settings = _settings(mfa_required=False)
+    token = auth.login(engine, settings, staff, PASSWORD, None, now=NOW).token
+    auth.change_role(engine, staff, Role.AUDITOR, now=NOW, by="admin")
+    with pytest.raises(Unauthorized):
+        auth.authenticate(engine, settings, token, now=NOW + timedelta(minutes=1))
+    assert _log(engine)[-1] == ("admin", "role_changed:auditor", "ok")
+
+
 def test_a_disabled_account_cannot_log_in(engine: Engine, staff: str) -> None:
     auth.disable_user(engine, staff, now=NOW, by="admin")
     with pytest.raises(Unauthorized):
