@@ -101,7 +101,7 @@ def execute_batch(
         for raw in raws:
             try:
                 envelope = parse_envelope(raw)
-                with conn.begin_nested():
+                with db.savepoint(conn):
                     results.append(_apply(conn, envelope, fingerprint(raw), now, policy))
             except DomainError as error:
                 results.append(Result.failed(raw, error))

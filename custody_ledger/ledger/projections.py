@@ -43,6 +43,10 @@ class Kind:
         return sa.select(self.table).where(self._by_key)
 
     @cached_property
+    def insert_one(self) -> sa.Insert:
+        return self.table.insert()
+
+    @cached_property
     def update_one(self) -> sa.Update:
         return self.table.update().where(self._by_key)
 
@@ -156,6 +160,6 @@ def project(conn: Connection, events: Sequence[object], at: datetime, actor: str
         known[ident] = updated
         row = to_row(updated)
         if current is None:
-            conn.execute(kind.table.insert(), row)
+            conn.execute(kind.insert_one, row)
         else:
             conn.execute(kind.update_one, {**row, **kind.key_params(key)})

@@ -43,6 +43,8 @@ class EventRow:
                 "hash": self.hash}
 
 
+_INSERT_EVENTS = events.insert()
+_INSERT_RESULT = command_results.insert()
 _HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 
 
@@ -69,25 +71,29 @@ def append(
         prev = codec.chain_hash(prev, codec.record_bytes(row))
         rows.append(replace(row, hash=prev))
     if rows:
-        conn.execute(events.insert(), [r.columns() for r in rows])
+        conn.execute(_INSERT_EVENTS, [r.columns() for r in rows])
     return rows
 
 
-_LAST_OCCURRED = (
-    sa.select(events.c.stream, sa.func.max(events.c.occurred_at))
-    .where(events.c.stream.in_(sa.bindparam("streams", expanding=True)))
-    .group_by(events.c.stream)
+# The stream's newest row by sequence: appends refuse an occurred_at earlier than the stream's previous
+# event (timing.check_stream_order), so it also carries the stream's latest occurred_at, and the
+# (stream, seq) index finds it without reading the rest of the stream.
+_LAST_OF_STREAM = (
+    sa.select(events.c.occurred_at)
+    .where(events.c.stream == sa.bindparam("stream"))
+    .order_by(events.c.seq.desc())
+    .limit(1)
 )
 
 
 def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetime]:
     """The latest occurred_at of each stream that already has events."""
-    wanted = sorted(set(streams))
-    if not wanted:
-        return {}
-    query = _LAST_OCCURRED.params(streams=wanted)
-    # max() keeps the column's type, so values come back as aware UTC datetimes on both backends.
-    return {stream: value for stream, value in conn.execute(query)}
+    found: dict[str, datetime] = {}
+    for stream in sorted(set(streams)):
+        value = conn.execute(_LAST_OF_STREAM, {"stream": stream}).scalar()
+        if value is not None:
+            found[stream] = value
+    return found
 
 
 _FIND = sa.select(command_results.c.fingerprint, command_results.c.result).where(
@@ -104,7 +110,7 @@ def save_result(
     conn: Connection, key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
 ) -> None:
     conn.execute(
-        command_results.insert(),
+        _INSERT_RESULT,
         {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
          "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at},
     )

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app.execute import execute
-from custody_ledger.ledger import migrate
+from custody_ledger.app.execute import execute, execute_batch
+from custody_ledger.ledger import db, migrate
 from custody_ledger.ledger.schema import agreements, command_results, events
 from custody_ledger.ledger.verify import verify
 from tests.support.world import T0, World, booked_with_warrant, open_hold
@@ -82,6 +82,41 @@ def test_a_command_that_fails_halfway_leaves_no_event_and_no_projection_change(w
     with engine.connect() as conn:
         status = conn.execute(sa.select(agreements.c.status)).scalar_one()
     assert ((_count(engine), _count(engine, command_results)), status) == (before, "active")
+
+
+def test_a_batch_that_fails_halfway_acknowledges_nothing(world: World, engine) -> None:
+    _break_certificate_updates(engine)
+    before = (_count(engine), _count(engine, command_results))
+    terminate = {"command": "terminate_agreement", "idempotency_key": "t1", "actor": "admin",
+                 "agreement_id": "AGR-AG-A-WSO", "reason": "notice", "occurred_at": world.clock.isoformat()}
+    with pytest.raises(sa.exc.DBAPIError):
+        execute_batch(engine, [_booking("b1", "BK-7"), terminate, _booking("b2", "BK-8")], now=NOW,
+                      policy=world.policy)
+    assert (_count(engine), _count(engine, command_results)) == before
+
+
+def test_a_refused_command_in_a_batch_leaves_its_neighbours_applied(world: World, engine) -> None:
+    before = _count(engine, command_results)
+    bad = {**_booking("b2", "BK-8"), "charge_status": "maybe"}
+    results = execute_batch(engine, [_booking("b1", "BK-7"), bad, _booking("b3", "BK-9")], now=NOW,
+                            policy=world.policy)
+    assert ([r.ok for r in results], _count(engine, command_results) - before) == ([True, False, True], 2)
+
+
+def test_a_savepoint_undoes_only_its_own_writes_and_can_be_taken_again(engine) -> None:
+    """The batch's per-command savepoint, on the real backend: one name, used over and over."""
+    insert = sa.text("INSERT INTO command_results VALUES (:k, 'x', 'f', '{}', '2026-01-01 00:00:00')")
+    with db.write_transaction(engine) as conn:
+        with db.savepoint(conn):
+            conn.execute(insert, {"k": "kept-1"})
+        with pytest.raises(RuntimeError), db.savepoint(conn):
+            conn.execute(insert, {"k": "undone"})
+            raise RuntimeError("the command failed after writing")
+        with db.savepoint(conn):
+            conn.execute(insert, {"k": "kept-2"})
+    with engine.connect() as conn:
+        keys = conn.execute(sa.select(command_results.c.idempotency_key)).scalars().all()
+    assert sorted(keys) == ["kept-1", "kept-2"]
 
 
 def test_invalid_input_changes_nothing_and_names_the_field(world: World, engine) -> None:
