@@ -7,6 +7,8 @@ transaction-scoped advisory lock serializes appends, so commit order equals sequ
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,11 @@ from sqlalchemy.engine import Connection, Engine
 DEFAULT_DB_FILE = "custody_ledger.db"
 # Any constant works; it only has to be the same for every writer of one database.
 _APPEND_LOCK_KEY = 287_2019
+BUSY_TIMEOUT_SECONDS = 60
+# One gate per SQLite engine: its writers queue here, in this process, rather than in SQLite's busy
+# handler, which polls with sleeps of up to 100 ms and under load let some requests wait over a second
+# while others went first (p99 of bench/api.py). PostgreSQL queues writers in the server.
+_WRITE_GATES: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str | None) -> str:
@@ -49,7 +56,7 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -58,12 +65,22 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
         mode = "IMMEDIATE" if conn.get_execution_options().get("writer") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    _WRITE_GATES[engine] = threading.Lock()
     return engine
 
 
-def writer(engine: Engine) -> Connection:
+@contextmanager
+def writer(engine: Engine) -> Iterator[Connection]:
     """A connection whose transactions hold the append lock from their first statement."""
-    return engine.connect().execution_options(writer=True)
+    gate = _WRITE_GATES.get(engine)
+    if gate is not None and not gate.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+        raise TimeoutError(f"no turn to write within {BUSY_TIMEOUT_SECONDS} s: another writer holds the database")
+    try:
+        with engine.connect().execution_options(writer=True) as conn:
+            yield conn
+    finally:
+        if gate is not None:
+            gate.release()
 
 
 @contextmanager

@@ -225,3 +225,19 @@ def test_migrations_downgrade_and_upgrade_again(engine) -> None:
     with engine.connect() as conn:
         back = "events" in sa.inspect(conn).get_table_names()
     assert (gone, back) == (True, True)
+
+
+def test_a_writer_that_fails_lets_the_next_writer_in(engine) -> None:
+    """The in-process write gate is released on error, or every later command would wait out the timeout."""
+    with pytest.raises(RuntimeError), db.write_transaction(engine):
+        raise RuntimeError("the command failed")
+    done = threading.Event()
+
+    def next_writer() -> None:
+        with db.write_transaction(engine) as conn:
+            conn.execute(sa.select(1))
+        done.set()
+
+    thread = threading.Thread(target=next_writer, daemon=True)
+    thread.start()
+    assert done.wait(timeout=10)
