@@ -19,7 +19,7 @@ from custody_ledger.app.auth import Principal, Unauthorized, authenticate, authe
 from custody_ledger.domain.policy import Policy
 from custody_ledger.settings import Settings
 
-from .schemas import ID_PATTERN
+from .bodies import ID_PATTERN
 
 # One bound for every 64-bit sequence number a client may send (events.seq, access_log.seq).
 MAX_SEQ = 2**63 - 1

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response
 
 from custody_ledger.app import auth
 
+from ..bodies import LoginIn
 from ..deps import BearerDep, EngineDep, NowDep, PrincipalDep, RemoteDep, SettingsDep
-from ..schemas import LoginIn, LoginOut
+from ..views import LoginOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -18,9 +18,10 @@ from custody_ledger.app.auth import Principal
 from custody_ledger.app.execute import execute
 from custody_ledger.domain.policy import Policy
 
+from ..bodies import COMMAND_BODIES, Body
 from ..deps import EngineDep, NowDep, PolicyDep, PrincipalDep
 from ..errors import problem
-from ..schemas import COMMAND_BODIES, Body, CommandResult
+from ..views import CommandResult
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 

@@ -19,7 +19,7 @@ from custody_ledger.domain.model import (
     WarrantStatus,
 )
 
-from .. import schemas as s
+from .. import views as s
 from ..deps import EngineDep, IdPath, IdQuery, NowDep, PageDep, PolicyDep, PrincipalDep, SeqPageDep, SettingsDep
 
 router = APIRouter(tags=["reads"])

@@ -1,0 +1,226 @@
+"""What the API answers: command results, log-in tokens, and the read side's records and pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Receipt(Out):
+    seq: int
+    type: str
+    stream: str
+    hash: str
+
+
+class CommandResult(Out):
+    # Commands may add result fields (the vocabulary grows by adding, never renaming).
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    command: str
+    idempotency_key: str
+    events: list[Receipt]
+    replayed: bool = False
+    hold_id: str | None = None
+    clock_started_at: str | None = None
+    deadline: str | None = Field(None, description="UTC; null under an IGSA")
+    deadline_local: str | None = Field(None, description="The same instant in the facility's time zone")
+    timezone: str | None = None
+
+
+class LoginOut(Out):
+    token: str
+    expires_at: datetime
+    mfa_passed: bool
+
+
+class FieldOffice(Out):
+    field_office_id: str
+    name: str
+    timezone: str
+
+
+class Agency(Out):
+    agency_id: str
+    name: str
+    kind: str
+    state: str
+    county: str
+    ori: str
+    field_office_id: str
+
+
+class Facility(Out):
+    facility_id: str
+    agency_id: str
+    name: str
+    timezone: str
+
+
+class Agreement(Out):
+    agreement_id: str
+    agency_id: str
+    model: str
+    status: str
+    igsa: bool
+    signed_on: date | None
+    effective_from: date | None
+    expires_on: date | None
+    status_reason: str | None
+
+
+class Officer(Out):
+    officer_id: str
+    agency_id: str
+    name: str
+    badge: str
+    background: str | None
+
+
+class Training(Out):
+    training_id: str
+    officer_id: str
+    model: str
+    course: str
+    hours: int
+    completed_on: date
+
+
+class Certificate(Out):
+    officer_id: str
+    model: str
+    agreement_id: str
+    agency_id: str
+    credential_no: str
+    supervisor: str
+    status: str
+    certified_at: datetime
+    expires_on: date | None
+    status_reason: str | None
+
+
+class CertificateEvent(Out):
+    seq: int
+    type: str
+    model: str
+    occurred_at: datetime
+    reason: str | None
+
+
+class OfficerDetail(Officer):
+    trainings: list[Training]
+    certificates: list[Certificate]
+    certificate_history: list[CertificateEvent]
+
+
+class Booking(Out):
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    person_name: str
+    person_dob: date
+    charge_status: str
+    status: str
+    booked_at: datetime
+    a_number: str | None
+    released_at: datetime | None
+    release_reason: str | None
+
+
+class Warrant(Out):
+    warrant_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    form: str
+    number: str
+    issued_on: date
+    status: str
+    lodged_at: datetime
+    status_reason: str | None
+
+
+class Hold(Out):
+    hold_id: str
+    warrant_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    officer_id: str
+    status: str
+    released_from_criminal_at: datetime
+    arrested_at: datetime
+    clock_started_at: datetime
+    igsa: bool
+    limit_rule_id: str
+    deadline: datetime | None = Field(description="UTC; null under an IGSA")
+    deadline_local: datetime | None = Field(description="The deadline in the facility's time zone")
+    timezone: str
+    seconds_left: int | None = Field(description="Until the deadline, negative when past; null once ended")
+    overdue: bool
+    ended_at: datetime | None
+    release_reason: str | None
+    receiving_officer: str | None
+    receiving_field_office_id: str | None
+    past_limit: bool
+
+
+class Event(Out):
+    seq: int
+    event_id: str
+    stream: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class Alert(Out):
+    hold_id: str
+    booking_id: str
+    facility_id: str
+    agency_id: str
+    kind: Literal["alert", "violation"]
+    rule_id: str
+    citation: str
+    message: str
+    alert_at: datetime
+    deadline: datetime
+    deadline_local: datetime
+    seconds_left: int
+
+
+class AccessRecord(Out):
+    seq: int
+    at: datetime
+    principal: str
+    role: str | None
+    agency_id: str | None
+    action: str
+    resource: str | None
+    outcome: str
+    remote: str | None
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(Out, Generic[Item]):
+    items: list[Item]
+    next: str | None = Field(description="Pass as `after` for the next page; null on the last page")
+
+
+class SeqPage(Out, Generic[Item]):
+    items: list[Item]
+    next: int | None = Field(description="Pass as `after` for the next page; null on the last page")
