@@ -9,16 +9,17 @@ is answered as not found, so its existence does not leak (no broken object-level
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from custody_ledger.domain.errors import NotFound
-from custody_ledger.ledger import projections
+from custody_ledger.domain.errors import DomainError, NotFound
+from custody_ledger.ledger import db, projections
 from custody_ledger.ledger.schema import agencies
 
-from .auth import Forbidden, Principal, Role
+from .auth import Forbidden, Principal, Role, log_access
 
 _JAIL = frozenset({"book_person", "release_from_criminal_custody", "release_hold"})
 _AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer"})
@@ -78,6 +79,27 @@ def authorize_role(principal: Principal, command: object) -> None:
     """Before anything else is read: may this role issue this command at all (403)?"""
     if not isinstance(command, str) or command not in ROLE_COMMANDS[principal.role]:
         raise Forbidden(f"the {principal.role.value} role may not {command}", field="command")
+
+
+def require_role(engine: Engine, principal: Principal, command: object, now: datetime) -> None:
+    """authorize_role, with a refused attempt written to the access log before it is answered."""
+    try:
+        authorize_role(principal, command)
+    except Forbidden as denial:
+        with db.write_transaction(engine) as conn:
+            log_denial(conn, principal, command, denial, None, now)
+        raise
+
+
+def log_denial(conn: Connection, principal: Principal, command: object, denial: DomainError, payload: Any,
+               now: datetime) -> None:
+    """Oversight asks who tried to act beyond their role or agency, not only who succeeded."""
+    target = getattr(payload, denial.field, None) if denial.field else None
+    resource = f"{denial.field}:{target}" if target is not None else None
+    outcome = "not_found" if isinstance(denial, NotFound) else "refused"
+    log_access(conn, principal.id, f"command:{str(command)[:60]}", outcome, now=now, role=principal.role.value,
+               agency_id=principal.agency_id, resource=None if resource is None else resource[:250],
+               remote=principal.remote)
 
 
 def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:

@@ -24,7 +24,7 @@ from custody_ledger.domain.events import ActionRefused, event_stream
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
-from .access import authorize_command, authorize_role
+from .access import authorize_command, log_denial, require_role
 from .auth import Principal
 from .context import Outcome, Tx
 from .registry import HANDLERS
@@ -75,13 +75,18 @@ def execute(
     now = require_utc("now", now)
     try:
         if principal is not None:
-            authorize_role(principal, raw.get("command"))
+            require_role(engine, principal, raw.get("command"), now)
             raw = {**raw, "actor": principal.id}
         envelope = parse_envelope(raw)
         with db.writer(engine) as conn, conn.begin():
             db.take_append_lock(conn)
             if principal is not None:
-                authorize_command(conn, principal, envelope.command, envelope.payload)
+                try:
+                    authorize_command(conn, principal, envelope.command, envelope.payload)
+                except DomainError as denial:
+                    # Returning commits the access record of the attempt, and nothing else.
+                    log_denial(conn, principal, envelope.command, denial, envelope.payload, now)
+                    return Result.failed(raw, denial)
             return _apply(conn, envelope, fingerprint(raw), now, policy)
     except DomainError as error:
         return Result.failed(raw, error)

@@ -78,3 +78,27 @@ def test_the_database_rejects_editing_or_deleting_the_access_log(api: Api, engin
     api.client.get("/holds/H-A", headers=api.headers("staff-a"))
     with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
         conn.execute(sa.text(statement))
+
+
+def test_acting_on_another_agencys_hold_is_logged_and_changes_nothing_else(api: Api, engine: Engine) -> None:
+    with engine.connect() as conn:
+        events_before = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    response = api.command("release_hold", "staff-a", hold_id="H-B", reason="ice_declined")
+    with engine.connect() as conn:
+        events_after = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    denied = [(r["principal"], r["agency_id"], r["resource"], r["outcome"])
+              for r in _log(engine, action="command:release_hold")]
+    assert (response.status_code, events_after - events_before, denied) == (
+        404, 0, [("staff-a", "AG-A", "hold_id:H-B", "not_found")])
+
+
+def test_a_command_outside_the_role_is_logged_as_refused(api: Api, engine: Engine) -> None:
+    response = api.command("transfer_custody", "staff-a", hold_id="H-A", receiving_officer="DO Smith",
+                           field_office_id="FO-1")
+    denied = [(r["principal"], r["outcome"]) for r in _log(engine, action="command:transfer_custody")]
+    assert (response.status_code, denied) == (403, [("staff-a", "refused")])
+
+
+def test_a_command_that_passes_role_and_scope_writes_no_access_record(api: Api, engine: Engine) -> None:
+    response = api.command("release_hold", "staff-a", hold_id="H-A", reason="ice_declined")
+    assert (response.status_code, _log(engine, action="command:release_hold")) == (200, [])

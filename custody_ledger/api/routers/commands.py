@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app.access import ROLE_COMMANDS, authorize_role
+from custody_ledger.app.access import ROLE_COMMANDS, require_role
 from custody_ledger.app.auth import Principal
 from custody_ledger.app.execute import execute
 from custody_ledger.domain.policy import Policy
@@ -30,9 +30,9 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
 
 
 def _route(name: str, body_type: type[Body]) -> None:
-    async def may_issue(principal: PrincipalDep) -> Principal:
+    def may_issue(principal: PrincipalDep, engine: EngineDep, now: NowDep) -> Principal:
         # The role is checked before the body is judged: a role that may never issue this learns only that.
-        authorize_role(principal, name)
+        require_role(engine, principal, name, now)
         return principal
 
     def run(body: body_type, key: IdempotencyKey, principal: Annotated[Principal, Depends(may_issue)],  # type: ignore[valid-type]
