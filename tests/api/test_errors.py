@@ -143,3 +143,25 @@ def test_a_successful_serve_returns_the_deadline_in_utc_and_facility_time(api: A
     api.world.ok("release_from_criminal_custody", booking_id="BK-S", reason="bail")
     body = api.command("serve_warrant", "wso-a", hold_id="H-S", warrant_id="WR-S", officer_id="OFF-A").json()
     assert (body["ok"], body["deadline"].endswith("Z"), body["deadline_local"][-6:]) == (True, True, "-06:00")
+
+
+# Another agency's object and an id that exists nowhere: (user, command, body, field, B's id).
+_OUT_OF_SCOPE = [
+    ("staff-a", "release_hold", {"reason": "ice_declined"}, "hold_id", "H-B"),
+    ("sup-fo1", "lodge_warrant", {"form": "I-200", "number": "N-9", "issued_on": "2026-03-01"}, "booking_id",
+     "BK-H-B"),
+    ("admin-a", "nominate_officer", {"officer_id": "OFF-NEW", "name": "Pat Roe", "badge": "77"}, "agency_id", "AG-B"),
+    ("sup-fo1", "register_agency", {"agency_id": "AG-NEW", "name": "New County Sheriff", "kind": "sheriff",
+                                    "state": "TX", "county": "Bexar", "ori": "TX0150000"}, "field_office_id", "FO-2"),
+]
+
+
+def test_another_agencys_object_is_answered_word_for_word_as_one_that_does_not_exist(api: Api) -> None:
+    """No broken object-level authorization: not even the wording tells that B's record exists."""
+    def problem(user: str, command: str, body: dict[str, Any], field: str, ident: str) -> tuple[int, str]:
+        extra = {"warrant_id": "WR-NEW"} if command == "lodge_warrant" else {}
+        response = api.command(command, user, **body, **extra, **{field: ident})
+        return response.status_code, response.text.replace(ident, "<id>")
+
+    pairs = [(problem(u, c, b, f, theirs), problem(u, c, b, f, "NOBODY-9")) for u, c, b, f, theirs in _OUT_OF_SCOPE]
+    assert [(theirs[0], theirs == missing) for theirs, missing in pairs] == [(404, True)] * len(_OUT_OF_SCOPE)
