@@ -1,6 +1,6 @@
 """API benchmark: requests/s and p50/p99 latency of two real routes, beside a bare constant route.
 
-    GET  /holds?due_within=14400          (the watch list of a facility's records unit)
+    GET  /holds?due_within=4h             (the watch list of a facility's records unit)
     POST /commands/serve_warrant          (a WSO arrest: the full write path, one durable transaction)
     GET  /constant on a bare FastAPI app  (the raw limit of the HTTP stack on this machine)
 
@@ -145,7 +145,7 @@ def main() -> None:
             wso = {"Authorization": f"Bearer {login(8781, 'wso', 'demo-password-287g')}",
                    "Content-Type": "application/json"}
             base = wrk(f"http://{HOST}:8782/constant", args.seconds, args.connections, {})
-            holds = wrk(f"http://{HOST}:8781/holds?due_within=14400", args.seconds, args.connections, records)
+            holds = wrk(f"http://{HOST}:8781/holds?due_within=4h", args.seconds, args.connections, records)
             serve = wrk(f"http://{HOST}:8781/commands/serve_warrant", args.seconds, args.connections, wso, script)
         finally:
             for server in servers:

@@ -18,7 +18,7 @@ from custody_ledger.app import admin, queries
 from custody_ledger.app.execute import execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.errors import DomainError
-from custody_ledger.domain.parse import parse_instant
+from custody_ledger.domain.parse import parse_instant, parse_window
 from custody_ledger.domain.policy import Policy, PolicyError
 from custody_ledger.policy import load_policy
 from custody_ledger.settings import load_settings
@@ -135,11 +135,10 @@ def seed(
 
 
 def _duration(text: str) -> timedelta:
-    units = {"m": "minutes", "h": "hours", "d": "days"}
     try:
-        return timedelta(**{units[text[-1]]: float(text[:-1])})
-    except (KeyError, ValueError, IndexError):
-        _fail(f"--due-within must look like 30m, 4h or 2d; got {text!r}")
+        return parse_window(text, "--due-within")
+    except DomainError as error:
+        _fail(error.message)
         raise
 
 

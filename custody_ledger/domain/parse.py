@@ -10,7 +10,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -19,6 +19,8 @@ from .errors import Invalid
 
 T = TypeVar("T")
 MAX_ID = 100
+MAX_WINDOW = timedelta(days=366)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse(cls: type[T], data: Mapping[str, object], *, where: str = "") -> T:
@@ -72,6 +74,22 @@ def parse_instant(value: object, path: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise Invalid(f"{path} is out of range once converted to UTC", field=path) from None
+
+
+def parse_window(value: str, path: str) -> timedelta:
+    """A look-ahead such as 30m, 4h or 2d, or plain seconds (14400): the watch list's "due within"."""
+    text = value.strip()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    if not number.isdigit():
+        raise Invalid(f"{path} must be a whole number with an optional unit s, m, h or d (e.g. 4h), "
+                      f"got {value!r}", field=path)
+    try:
+        window = timedelta(**{_UNITS[unit]: int(number)})
+    except OverflowError:
+        window = timedelta.max
+    if window > MAX_WINDOW:
+        raise Invalid(f"{path} may look at most {MAX_WINDOW.days} days ahead, got {value!r}", field=path)
+    return window
 
 
 def _join(where: str, name: str) -> str:

@@ -5,7 +5,6 @@ Plain `def` routes: every one reads the database, and FastAPI runs them in its t
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -18,14 +17,14 @@ from custody_ledger.domain.model import (
     HoldStatus,
     WarrantStatus,
 )
+from custody_ledger.domain.parse import parse_window
 
 from .. import views as s
 from ..deps import EngineDep, IdPath, IdQuery, NowDep, PageDep, PolicyDep, PrincipalDep, SeqPageDep, SettingsDep
 
 router = APIRouter(tags=["reads"])
 
-# Up to a year ahead: the watch list asks for hours (bench/api.py uses 4 h = 14400 s).
-DueWithin = Annotated[int | None, Query(ge=0, le=366 * 24 * 3600, description="Seconds from now")]
+DueWithin = Annotated[str | None, Query(max_length=20, description="How far ahead: 30m, 4h, 2d, or seconds (14400)")]
 
 
 @router.get("/field-offices", response_model=s.Page[s.FieldOffice])
@@ -95,7 +94,7 @@ def list_holds(engine: EngineDep, who: PrincipalDep, now: NowDep, settings: Sett
                status: HoldStatus | None = None, facility_id: IdQuery = None, agency_id: IdQuery = None,
                due_within: DueWithin = None) -> reads.Page:
     """Each hold with its deadline in UTC and facility time and the seconds left; `due_within` keeps open holds."""
-    window = None if due_within is None else timedelta(seconds=due_within)
+    window = None if due_within is None else parse_window(due_within, "due_within")
     return reads.run(engine, reads.holds, who, now=now, mfa_required=settings.mfa_required, status=status,
                      facility_id=facility_id, agency_id=agency_id, due_within=window, after=page.after,
                      limit=page.limit)
