@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy.engine import Engine, make_url
 
 from custody_ledger.app import admin, queries
 from custody_ledger.app.execute import execute, execute_batch
@@ -20,8 +22,9 @@ from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.errors import DomainError
 from custody_ledger.domain.parse import parse_instant, parse_window
 from custody_ledger.domain.policy import Policy, PolicyError
+from custody_ledger.ledger.db import normalize_url
 from custody_ledger.policy import load_policy
-from custody_ledger.settings import load_settings
+from custody_ledger.settings import Settings, SettingsError, check_production, load_settings
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True)
 policy_app = typer.Typer(help="The policy in force: rules, limits, citations.")
@@ -39,13 +42,38 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise
+
+
 def _db(url: str | None) -> str:
-    return url or load_settings().db
+    return url or _settings().db
+
+
+def _engine(db: str | None, *, upgrade: bool = True, existing: bool = False) -> Engine:
+    """The database, or a one-line error naming it: a wrong URL, an unreachable server, a missing file."""
+    url = _db(db)
+    location = make_url(normalize_url(url))
+    if existing and location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        _fail(f"no database at {location.database} (create one with `custody-ledger init`)")
+    try:
+        engine = admin.open_engine(url, upgrade=upgrade)
+        with engine.connect():
+            pass
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"cannot open database {location.render_as_string(hide_password=True)}: {reason}")
+        raise
+    return engine
 
 
 def _policy(path: Path | None) -> Policy:
     try:
-        return load_policy(path or load_settings().policy_file)
+        return load_policy(path or _settings().policy_file)
     except PolicyError as exc:
         _fail(str(exc))
         raise
@@ -58,7 +86,7 @@ def _now() -> datetime:
 @app.command()
 def init(db: DbOption = None) -> None:
     """Create or upgrade the database schema."""
-    admin.open_engine(_db(db))
+    _engine(db)
     err.print(f"database ready: {_db(db)}")
 
 
@@ -97,7 +125,7 @@ def apply(
     """Apply commands; print one JSON result per line. Refusals are results, not failures."""
     commands = _read_commands(file)
     rules = _policy(policy)
-    engine = admin.open_engine(_db(db))
+    engine = _engine(db)
     if batch <= 1:
         for command in commands:
             _emit(execute(engine, command, now=_now(), policy=rules).to_dict())
@@ -129,7 +157,7 @@ def seed(
                 handle.write(json.dumps(command) + "\n")
         err.print(f"wrote {out}")
         return
-    engine = admin.open_engine(_db(db))
+    engine = _engine(db)
     counts = load_history(engine, commands, _policy(policy), now=max(anchor, _now()))
     err.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
@@ -158,17 +186,21 @@ def _style(delta: timedelta | None) -> str:
 
 
 def _holds_table(rows: list[queries.OpenHold], now: datetime) -> Table:
+    # What a records unit acts on comes first and never wraps; names wrap so 80 columns still show it all.
     table = Table(title=f"Open holds at {now:%Y-%m-%d %H:%M:%S} UTC", caption="overdue = release now (no IGSA)")
-    for column in ("hold", "booking", "facility", "deadline (UTC)", "deadline (facility time)", "time left"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("time left", no_wrap=True)
+    table.add_column("hold", overflow="fold", min_width=10)
+    table.add_column("deadline, local", no_wrap=True)
+    table.add_column("deadline, UTC", no_wrap=True)
+    table.add_column("facility", overflow="fold", min_width=10)
     for row in rows:
         left = row.time_left(now)
         local = row.deadline_local
         table.add_row(
-            row.hold_id, row.booking_id, row.facility_name,
-            f"{row.deadline:%Y-%m-%d %H:%M}" if row.deadline else "-",
-            f"{local:%Y-%m-%d %H:%M %Z}" if local else "-",
-            _left(left), style=_style(left),
+            _left(left), row.hold_id,
+            f"{local:%m-%d %H:%M %Z}" if local else "-",
+            f"{row.deadline:%m-%d %H:%M}" if row.deadline else "-",
+            row.facility_name, style=_style(left),
         )
     return table
 
@@ -180,7 +212,7 @@ def holds(
 ) -> None:
     """Open holds with their deadlines in UTC and facility time, and the time left."""
     now = _now()
-    engine = admin.open_engine(_db(db))
+    engine = _engine(db)
     rows = queries.open_holds(engine, now, _duration(due_within) if due_within else None)
     Console().print(_holds_table(rows, now))
 
@@ -191,7 +223,7 @@ def board(
     refresh: Annotated[float, typer.Option(help="Seconds between database reads.")] = 5.0,
 ) -> None:
     """The live board of open holds: countdowns tick every second until Ctrl-C."""
-    engine = admin.open_engine(_db(db))
+    engine = _engine(db)
     rows, read_at = queries.open_holds(engine, _now()), time.monotonic()
     try:
         with Live(_holds_table(rows, _now()), refresh_per_second=2, screen=False) as live:
@@ -207,7 +239,7 @@ def board(
 @app.command()
 def verify(db: DbOption = None) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if anything was altered."""
-    report = admin.verify(admin.open_engine(_db(db), upgrade=False))
+    report = admin.verify(_engine(db, upgrade=False, existing=True))
     if not report.ok:
         _fail(f"ledger broken at event {report.first_broken}: {report.reason} ({report.checked} events verified "
               "before it)", code=1)
@@ -256,16 +288,14 @@ def serve(
     import uvicorn
 
     from custody_ledger.api.main import create_app
-    from custody_ledger.settings import SettingsError, check_production
-
-    settings = load_settings()
+    settings = _settings()
     try:
         check_production(settings)
     except SettingsError as exc:
         _fail(str(exc))
     if not settings.mfa_required:
         err.print("[bold yellow]MFA is OFF[/]: demo only; production requires TOTP (CJIS Security Policy).")
-    engine = admin.open_engine(_db(db))
+    engine = _engine(db)
     err.print(f"Custody Ledger API on http://{host}:{port}/docs  (database {_db(db)})")
     uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
 
@@ -275,7 +305,7 @@ def demo_accounts(db: DbOption = None) -> None:
     """Create one demo log-in per role on a seeded database, and print them."""
     from custody_ledger.app.demo_accounts import DEMO_PASSWORD, create_demo_accounts
 
-    rows = create_demo_accounts(admin.open_engine(_db(db)), _now())
+    rows = create_demo_accounts(_engine(db), _now())
     table = Table(title=f"Demo log-ins (password for all: {DEMO_PASSWORD})")
     for column in ("user", "role", "scope"):
         table.add_column(column)
@@ -303,7 +333,7 @@ def user_add(
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        secret = add_user(admin.open_engine(_db(db)), user_id, password, Role(role), now=_now(), by="cli",
+        secret = add_user(_engine(db), user_id, password, Role(role), now=_now(), by="cli",
                           agency_id=agency, field_office_id=field_office, officer_id=officer, with_mfa=not no_mfa)
     except (DomainError, ValueError) as exc:
         _fail(str(exc))
@@ -319,7 +349,7 @@ def user_disable(user_id: str, db: DbOption = None) -> None:
     from custody_ledger.app.auth import disable_user
 
     try:
-        disable_user(admin.open_engine(_db(db)), user_id, now=_now(), by="cli")
+        disable_user(_engine(db), user_id, now=_now(), by="cli")
     except DomainError as exc:
         _fail(str(exc))
     err.print(f"user {user_id} disabled")
@@ -338,7 +368,7 @@ def user_role(
     from custody_ledger.app.auth import Role, change_role
 
     try:
-        change_role(admin.open_engine(_db(db)), user_id, Role(role), now=_now(), by="cli", agency_id=agency,
+        change_role(_engine(db), user_id, Role(role), now=_now(), by="cli", agency_id=agency,
                     field_office_id=field_office, officer_id=officer)
     except (DomainError, ValueError) as exc:
         _fail(str(exc))
@@ -352,7 +382,7 @@ def user_reset(user_id: str, db: DbOption = None) -> None:
 
     password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
-        reset_password(admin.open_engine(_db(db)), user_id, password, now=_now(), by="cli")
+        reset_password(_engine(db), user_id, password, now=_now(), by="cli")
     except DomainError as exc:
         _fail(str(exc))
     err.print(f"password of {user_id} reset")

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -76,9 +77,13 @@ def test_seed_is_deterministic_for_a_seed(tmp_path: Path) -> None:
 def test_seed_then_holds_shows_open_holds_in_utc_and_facility_time(tmp_path: Path) -> None:
     db = str(tmp_path / "demo.db")
     seeded = RUNNER.invoke(app, ["seed", "--db", db, "--agencies", "3", "--years", "0.3", "--bookings", "20"])
-    shown = RUNNER.invoke(app, ["holds", "--db", db], env={"COLUMNS": "200"})
-    assert (seeded.exit_code, shown.exit_code, "deadline (UTC)" in shown.stdout, "H-" in shown.stdout) == (
-        0, 0, True, True)
+    shown = RUNNER.invoke(app, ["holds", "--db", db], env={"COLUMNS": "80"})
+    first = next(line for line in shown.stdout.splitlines() if "H-" in line)
+    # On an 80-column terminal the first row still shows the time left and both deadlines in full.
+    left, _, local, utc, _ = (cell.strip() for cell in first.strip("│").split("│"))
+    widest = max(map(len, shown.stdout.splitlines()))
+    assert (seeded.exit_code, shown.exit_code, "deadline, UTC" in shown.stdout, widest, left.count(":"),
+            local[-3:].isalpha(), len(utc)) == (0, 0, True, 80, 2, True, 11)
 
 
 def test_holds_due_within_shows_only_holds_due_that_soon(tmp_path: Path) -> None:
@@ -92,6 +97,25 @@ def test_holds_due_within_shows_only_holds_due_that_soon(tmp_path: Path) -> None
 def test_a_malformed_duration_is_a_clear_error(tmp_path: Path) -> None:
     run = RUNNER.invoke(app, ["holds", "--db", str(tmp_path / "x.db"), "--due-within", "soon"])
     assert (run.exit_code, "--due-within" in run.stderr) == (2, True)
+
+
+def test_verify_on_a_missing_file_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    run = RUNNER.invoke(app, ["verify", "--db", str(tmp_path / "nothere.db")])
+    assert (run.exit_code, "no database at" in run.stderr, (tmp_path / "nothere.db").exists()) == (2, True, False)
+
+
+@pytest.mark.parametrize("url", ["postgresql://nobody@127.0.0.1:1/none", "nosuchdb://x/y"])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(url: str) -> None:
+    run = RUNNER.invoke(app, ["holds", "--db", url])
+    assert (run.exit_code, run.stderr.count("\n"), "cannot open database" in run.stderr) == (2, 1, True)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("CUSTODY_LEDGER_ENVIRONMENT", "prod"),
+                                                 ("CUSTODY_LEDGER_LOCKOUT_MINUTES", "5"),
+                                                 ("CUSTODY_LEDGER_LOCKOUT_FAILURES", "50")])
+def test_a_setting_outside_its_rule_is_refused_naming_the_variable(variable: str, value: str) -> None:
+    run = RUNNER.invoke(app, ["serve"], env={variable: value})
+    assert (run.exit_code, variable in run.stderr) == (2, True)
 
 
 def test_policy_show_lists_rules_with_citations() -> None:
