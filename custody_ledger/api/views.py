@@ -211,6 +211,7 @@ class AccessRecord(Out):
     resource: str | None
     outcome: str
     remote: str | None
+    shown: list[str | int] | None = Field(None, description="The ids a list read showed, in order")
 
 
 Item = TypeVar("Item", bound=BaseModel)

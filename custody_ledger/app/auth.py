@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,10 +72,10 @@ def token_digest(settings: Settings, token: str) -> str:
 
 def log_access(conn: Connection, principal: str, action: str, outcome: str, *, now: datetime,
                role: str | None = None, agency_id: str | None = None, resource: str | None = None,
-               remote: str | None = None) -> None:
+               remote: str | None = None, shown: list[Any] | None = None) -> None:
     conn.execute(access_log.insert(), {"at": now, "principal": principal, "role": role, "agency_id": agency_id,
                                        "action": action, "resource": resource, "outcome": outcome,
-                                       "remote": remote})
+                                       "remote": remote, "shown": None if shown is None else json.dumps(shown)})
 
 
 def _needs_scope(role: Role, agency_id: str | None, field_office_id: str | None) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -132,7 +133,8 @@ def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_requi
                                         *_equal(s.bookings.c.agency_id, agency_id),
                                         *_equal(s.bookings.c.status, status))
     page = _page(conn, query, s.bookings.c.booking_id, after, limit)
-    _log_list(conn, principal, "bookings", page, "booking_id", now)
+    _log_list(conn, principal, "bookings", page, "booking_id", now,
+              facility_id=facility_id, agency_id=agency_id, status=status, after=after)
     return page
 
 
@@ -152,7 +154,8 @@ def warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_requi
                                         *_equal(s.warrants.c.agency_id, agency_id),
                                         *_equal(s.warrants.c.status, status))
     page = _page(conn, query, s.warrants.c.warrant_id, after, limit)
-    _log_list(conn, principal, "warrants", page, "warrant_id", now)
+    _log_list(conn, principal, "warrants", page, "warrant_id", now,
+              booking_id=booking_id, agency_id=agency_id, status=status, after=after)
     return page
 
 
@@ -177,7 +180,9 @@ def holds(conn: Connection, principal: Principal, *, now: datetime, mfa_required
     query = _HOLDS.where(*_scoped(conn, principal, s.holds.c.agency_id), *_equal(s.holds.c.status, status),
                          *_equal(s.holds.c.facility_id, facility_id), *_equal(s.holds.c.agency_id, agency_id), *due)
     page = _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _hold(row, now))
-    _log_list(conn, principal, "holds", page, "hold_id", now)
+    _log_list(conn, principal, "holds", page, "hold_id", now, status=status, facility_id=facility_id,
+              agency_id=agency_id, due_within=None if due_within is None else int(due_within.total_seconds()),
+              after=after)
     return page
 
 
@@ -210,7 +215,7 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     _require_mfa(conn, principal, "read_events", "events", now, mfa_required)
     page = _page(conn, sa.select(s.events), s.events.c.seq, after, limit,
                  lambda row: {**row._mapping, "payload": json.loads(row.payload)})
-    _log_list(conn, principal, "events", page, "seq", now)
+    _log_list(conn, principal, "events", page, "seq", now, after=after)
     return page
 
 
@@ -247,7 +252,8 @@ def access_log(conn: Connection, principal: Principal, *, principal_id: str | No
         raise Forbidden("only an auditor may read the access log", field="role")
     query = sa.select(s.access_log).where(*_equal(s.access_log.c.principal, principal_id),
                                           *_equal(s.access_log.c.action, action))
-    return _page(conn, query, s.access_log.c.seq, after, limit)
+    return _page(conn, query, s.access_log.c.seq, after, limit,
+                 lambda row: {**row._mapping, "shown": None if row.shown is None else json.loads(row.shown)})
 
 
 # Readers that append an access record (person records, and the ledger that contains them).
@@ -321,11 +327,14 @@ def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action:
     return row
 
 
-def _log_list(conn: Connection, principal: Principal, what: str, page: Page, key: str, now: datetime) -> None:
-    shown = f"{page.items[0][key]}..{page.items[-1][key]}" if page.items else "none"
-    _log(conn, principal, f"list_{what}", f"{what}:{shown}"[:250], "ok", now)
+def _log_list(conn: Connection, principal: Principal, what: str, page: Page, key: str, now: datetime,
+              **filters: object) -> None:
+    """A list is a read of every record it shows: the query asked, and the id of each record shown."""
+    asked = urlencode({k: v for k, v in filters.items() if v is not None})
+    _log(conn, principal, f"list_{what}", f"{what}?{asked}"[:250], "ok", now, [item[key] for item in page.items])
 
 
-def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime) -> None:
+def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime,
+         shown: list[Any] | None = None) -> None:
     log_access(conn, principal.id, action, outcome, now=now, role=principal.role.value,
-               agency_id=principal.agency_id, resource=resource, remote=principal.remote)
+               agency_id=principal.agency_id, resource=resource, remote=principal.remote, shown=shown)

@@ -274,5 +274,7 @@ access_log = sa.Table(
     sa.Column("resource", sa.String(250)),
     sa.Column("outcome", sa.String(30), nullable=False),
     sa.Column("remote", sa.String(100)),
+    # The ids of the person records a list showed (JSON array), so a list read is as traceable as a detail read.
+    sa.Column("shown", sa.Text),
     sa.Index("ix_access_log_principal_at", "principal", "at"),
 )

@@ -102,3 +102,12 @@ def test_a_command_outside_the_role_is_logged_as_refused(api: Api, engine: Engin
 def test_a_command_that_passes_role_and_scope_writes_no_access_record(api: Api, engine: Engine) -> None:
     response = api.command("release_hold", "staff-a", hold_id="H-A", reason="ice_declined")
     assert (response.status_code, _log(engine, action="command:release_hold")) == (200, [])
+
+
+def test_a_list_read_records_the_query_and_every_record_it_showed(api: Api, engine: Engine) -> None:
+    api.client.get("/holds", params={"agency_id": "AG-A", "status": "open"}, headers=api.headers("sup-fo1"))
+    api.client.get("/bookings", params={"limit": 1}, headers=api.headers("program-admin"))
+    holds, bookings = _log(engine, action="list_holds"), _log(engine, action="list_bookings")
+    listed = api.client.get("/access-log", params={"action": "list_holds"}, headers=api.headers("auditor")).json()
+    assert ([(r["resource"], r["shown"]) for r in holds + bookings], listed["items"][0]["shown"]) == (
+        [("holds?status=open&agency_id=AG-A", '["H-A"]'), ("bookings?", '["BK-H-A"]')], ["H-A"])
