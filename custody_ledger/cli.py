@@ -31,6 +31,8 @@ policy_app = typer.Typer(help="The policy in force: rules, limits, citations.")
 app.add_typer(policy_app, name="policy")
 user_app = typer.Typer(help="Accounts: add, disable, reset a password.")
 app.add_typer(user_app, name="user")
+key_app = typer.Typer(help="API keys of integration clients (a jail management system): add, disable.")
+app.add_typer(key_app, name="key")
 err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line, whatever the width
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (env CUSTODY_LEDGER_DB).")]
@@ -303,15 +305,21 @@ def serve(
 @app.command("demo-accounts")
 def demo_accounts(db: DbOption = None) -> None:
     """Create one demo log-in per role on a seeded database, and print them."""
-    from custody_ledger.app.demo_accounts import DEMO_PASSWORD, create_demo_accounts
+    from custody_ledger.app.demo_accounts import DEMO_PASSWORD, create_demo_accounts, issue_demo_key
 
-    rows = create_demo_accounts(_engine(db), _now())
+    engine = _engine(db)
+    rows = create_demo_accounts(engine, _now())
     table = Table(title=f"Demo log-ins (password for all: {DEMO_PASSWORD})")
     for column in ("user", "role", "scope"):
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
     Console().print(table)
+    issued = issue_demo_key(engine, _settings(), _now())
+    if issued is not None:
+        agency, key = issued
+        Console().print(f"Integration client (a jail management system) of {agency}: X-API-Key: {key}",
+                        highlight=False, soft_wrap=True)
 
 
 RoleOption = Annotated[str, typer.Option(help="facility_staff | agency_admin | certified_officer | ice_supervisor "
@@ -386,6 +394,36 @@ def user_reset(user_id: str, db: DbOption = None) -> None:
     except DomainError as exc:
         _fail(str(exc))
     err.print(f"password of {user_id} reset")
+
+
+@key_app.command("add")
+def key_add(
+    key_id: Annotated[str, typer.Argument(help="A name for the client, e.g. jms-harris.")],
+    agency: Annotated[str, typer.Option(help="The one agency whose records the key reaches.")],
+    db: DbOption = None,
+) -> None:
+    """Issue an API key for a jail management system; the key is printed once, only its digest is kept."""
+    from custody_ledger.app.auth import add_api_key
+
+    try:
+        key = add_api_key(_engine(db), key_id, agency, _settings(), now=_now(), by="cli")
+    except DomainError as exc:
+        _fail(str(exc))
+        raise
+    err.print(f"API key {key_id} issued for agency {agency}; send it as X-API-Key (it is not shown again):")
+    print(key)
+
+
+@key_app.command("disable")
+def key_disable(key_id: str, db: DbOption = None) -> None:
+    """Revoke an API key at once."""
+    from custody_ledger.app.auth import disable_api_key
+
+    try:
+        disable_api_key(_engine(db), key_id, now=_now(), by="cli")
+    except DomainError as exc:
+        _fail(str(exc))
+    err.print(f"API key {key_id} disabled")
 
 
 def main() -> None:

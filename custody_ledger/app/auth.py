@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from custody_ledger.domain.errors import Conflict, DomainError, Invalid, NotFound
 from custody_ledger.ledger.db import write_transaction
-from custody_ledger.ledger.schema import access_log, api_keys, sessions, users
+from custody_ledger.ledger.schema import access_log, agencies, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
@@ -231,13 +231,30 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
 
 
 def add_api_key(engine: Engine, key_id: str, agency_id: str, settings: Settings, *, now: datetime, by: str) -> str:
-    """An integration client's key (a jail management system), scoped to one agency."""
+    """An integration client's key (a jail management system), scoped to one agency; shown only now."""
+    if not key_id or len(key_id) > 100:
+        raise Invalid("key_id must have 1 to 100 characters", field="key_id")
     key = f"clk_{secrets.token_urlsafe(32)}"
     with write_transaction(engine) as conn:
+        if conn.execute(sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
+            raise NotFound(f"agency {agency_id} does not exist", field="agency_id")
+        if conn.execute(sa.select(api_keys.c.key_id).where(api_keys.c.key_id == key_id)).first() is not None:
+            raise Conflict(f"API key {key_id} already exists", field="key_id")
         conn.execute(api_keys.insert(), {"key_id": key_id, "key_hash": token_digest(settings, key),
                                          "agency_id": agency_id, "disabled": False, "created_at": now})
         log_access(conn, by, "api_key_added", "ok", now=now, agency_id=agency_id, resource=f"api_key:{key_id}")
     return key
+
+
+def disable_api_key(engine: Engine, key_id: str, *, now: datetime, by: str) -> None:
+    """Revoke a key at once: its next request is 401."""
+    with write_transaction(engine) as conn:
+        found = conn.execute(sa.select(api_keys.c.agency_id).where(api_keys.c.key_id == key_id)).first()
+        if found is None:
+            raise NotFound(f"API key {key_id} does not exist", field="key_id")
+        conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(disabled=True))
+        log_access(conn, by, "api_key_disabled", "ok", now=now, agency_id=found.agency_id,
+                   resource=f"api_key:{key_id}")
 
 
 def authenticate_key(engine: Engine, settings: Settings, key: str, *, remote: str | None = None) -> Principal:

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from custody_ledger.domain.model import CertificateStatus, HoldStatus
-from custody_ledger.ledger.schema import agencies, certificates, holds, users
+from custody_ledger.ledger.schema import agencies, api_keys, certificates, holds, users
+from custody_ledger.settings import Settings
 
-from .auth import Role, add_user
+from .auth import Role, add_api_key, add_user
 
 DEMO_PASSWORD = "demo-password-287g"
 
@@ -54,3 +55,15 @@ def create_demo_accounts(engine: Engine, now: datetime) -> list[tuple[str, str, 
             add_user(engine, user, DEMO_PASSWORD, role, now=now, by="demo-seed", with_mfa=False, **scope)
         created.append((user, role.value, ", ".join(f"{k}={v}" for k, v in scope.items()) or "all agencies"))
     return created
+
+
+DEMO_KEY_ID = "jms-demo"
+
+
+def issue_demo_key(engine: Engine, settings: Settings, now: datetime) -> tuple[str, str] | None:
+    """(agency, key) of a new demo integration key; None when one was issued before (it is shown only once)."""
+    with engine.connect() as conn:
+        if conn.execute(sa.select(api_keys.c.key_id).where(api_keys.c.key_id == DEMO_KEY_ID)).first() is not None:
+            return None
+    agency, _, _ = _busiest_agency(engine)
+    return agency, add_api_key(engine, DEMO_KEY_ID, agency, settings, now=now, by="demo-seed")
