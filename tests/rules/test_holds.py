@@ -132,6 +132,19 @@ def test_a_hold_keeps_the_limit_in_force_when_its_clock_started(engine, policy: 
     assert spans == [timedelta(hours=48), timedelta(hours=24)]
 
 
+def test_a_hold_released_before_a_change_and_arrested_after_it_keeps_the_old_limit(engine, policy: Policy) -> None:
+    """The clock starts at the release, the earlier moment; the arrest's date does not pick the rule."""
+    changed = _with_limit_from(policy, "2026-06-01", 24)
+    w = World(engine, changed)
+    build_agency(w, "AG-A")
+    officer = certified_officer(w, "OFF-1")
+    w.clock = datetime.fromisoformat("2026-05-31T20:00:00+00:00")
+    released = w.later(hours=1)  # 21:00 on 31 May, under the 48 h rule
+    hold = open_hold(w, "H-EDGE", officer, released_at=released, arrested_at=released + timedelta(hours=4))
+    assert (_instant(hold["clock_started_at"]), _instant(hold["deadline"]) - released) == (
+        released, timedelta(hours=48))
+
+
 def _with_limit_from(policy: Policy, day: str, hours: int) -> Policy:
     import yaml
 
