@@ -38,7 +38,9 @@ ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
     Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL,
     Role.CERTIFIED_OFFICER: _OFFICER,
     Role.ICE_SUPERVISOR: _SUPERVISOR,
-    Role.PROGRAM_ADMIN: _ADMIN | _AGENCY_ADMIN | _SUPERVISOR,
+    # Separation of duties (DESIGN.md, who): delegated officers work under ICE supervision (8 U.S.C.
+    # § 1357(g)(3)) and agencies run their own rosters, so the program administrator does neither.
+    Role.PROGRAM_ADMIN: _ADMIN,
     Role.AUDITOR: frozenset(),
     Role.INTEGRATION: frozenset({"book_person", "release_from_criminal_custody"}),
 }
