@@ -72,11 +72,16 @@ def _break_certificate_updates(engine: Engine) -> None:
                                  "FOR EACH ROW EXECUTE FUNCTION boom()")
 
 
+def _terminate(world: World) -> dict:
+    """Ends the agreement and so updates its certificates: the step _break_certificate_updates makes fail."""
+    return {"command": "terminate_agreement", "idempotency_key": "t1", "actor": "admin",
+            "agreement_id": "AGR-AG-A-WSO", "reason": "notice", "occurred_at": world.clock.isoformat()}
+
+
 def test_a_command_that_fails_halfway_leaves_no_event_and_no_projection_change(world: World, engine) -> None:
     _break_certificate_updates(engine)
     before = (_count(engine), _count(engine, command_results))
-    terminate = {"command": "terminate_agreement", "idempotency_key": "t1", "actor": "admin",
-                 "agreement_id": "AGR-AG-A-WSO", "reason": "notice", "occurred_at": world.clock.isoformat()}
+    terminate = _terminate(world)
     with pytest.raises(sa.exc.DBAPIError):
         execute(engine, terminate, now=NOW, policy=world.policy)
     with engine.connect() as conn:
@@ -87,8 +92,7 @@ def test_a_command_that_fails_halfway_leaves_no_event_and_no_projection_change(w
 def test_a_batch_that_fails_halfway_acknowledges_nothing(world: World, engine) -> None:
     _break_certificate_updates(engine)
     before = (_count(engine), _count(engine, command_results))
-    terminate = {"command": "terminate_agreement", "idempotency_key": "t1", "actor": "admin",
-                 "agreement_id": "AGR-AG-A-WSO", "reason": "notice", "occurred_at": world.clock.isoformat()}
+    terminate = _terminate(world)
     with pytest.raises(sa.exc.DBAPIError):
         execute_batch(engine, [_booking("b1", "BK-7"), terminate, _booking("b2", "BK-8")], now=NOW,
                       policy=world.policy)
