@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from .commands import COMMANDS
 from .errors import Invalid, Rule, RuleViolation
@@ -24,6 +25,15 @@ POWERS: Mapping[str, str] = {
     "issue_detainer": "issue_detainer",
     "enter_ice_data": "enter_ice_data",
 }
+
+
+def agency_day(at: datetime, zone: ZoneInfo) -> date:
+    """The calendar day an agreement's or certificate's dates are read in: the agency's own, not UTC's.
+
+    An agreement effective 1 March does not reach a Los Angeles officer at 17:00 on 28 February, though
+    it is already 1 March in UTC; `zone` is that of the facility where the officer acts.
+    """
+    return at.astimezone(zone).date()
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,10 @@ def decide(
     certificates: Sequence[Certificate],
     agreements: Mapping[AgreementId, Agreement],
     at: datetime,
+    zone: ZoneInfo,
     view: PolicyView,
 ) -> Decision:
-    """Allowed or refused, with the rule id, its citation and a plain sentence."""
+    """Allowed or refused, with the rule id, its citation and a plain sentence; `zone`: where the officer acts."""
     if command not in COMMANDS:
         raise Invalid(f"command must be one of the vocabulary; got {command!r}", field="command")
     power = POWERS.get(command)
@@ -67,7 +78,7 @@ def decide(
     if officer is None:
         rule = view.rule("certificate.current_required")
         return Decision(False, rule, f"{command} must name a nominated, certified officer.")
-    return _officer_decision(command, power, officer, certificates, agreements, at, view)
+    return _officer_decision(command, power, officer, certificates, agreements, at, agency_day(at, zone), view)
 
 
 def _officer_decision(
@@ -77,6 +88,7 @@ def _officer_decision(
     certificates: Sequence[Certificate],
     agreements: Mapping[AgreementId, Agreement],
     at: datetime,
+    day: date,
     view: PolicyView,
 ) -> Decision:
     who = f"Officer {officer.officer_id}"
@@ -88,12 +100,12 @@ def _officer_decision(
         scope = view.authority(held[0].model).rule
         models = "/".join(sorted({c.model.value for c in held}))
         return Decision(False, scope, f"{who} is certified only as {models}, which may not {command}. {scope.text}")
-    current = [c for c in granting if c.current_at(at)]
+    current = [c for c in granting if c.current_on(day)]
     if not current:
-        return Decision(False, view.rule("certificate.current_required"), _not_current(who, granting[0], at))
+        return Decision(False, view.rule("certificate.current_required"), _not_current(who, granting[0], day))
     for cert in current:
         agreement = agreements.get(cert.agreement_id)
-        if _agreement_in_force(agreement, cert.model, officer, at):
+        if _agreement_in_force(agreement, cert.model, officer, day):
             scope = view.authority(cert.model).rule
             sentence = (
                 f"{who} may {command} under the {cert.model.value} certificate {cert.credential_no} "
@@ -105,7 +117,7 @@ def _officer_decision(
         False,
         view.rule("agreement.active_required"),
         f"Agreement {cert.agreement_id} ({cert.model.value}) is not in force for agency "
-        f"{officer.agency_id} at {at.isoformat()}; no agreement, no delegated authority.",
+        f"{officer.agency_id} on {day} (agency time, {at.isoformat()} UTC); no agreement, no delegated authority.",
     )
 
 
@@ -118,13 +130,13 @@ def _grants(model: AgreementModel, power: str, view: PolicyView) -> bool:
 
 
 def _agreement_in_force(
-    agreement: Agreement | None, model: AgreementModel, officer: Officer, at: datetime
+    agreement: Agreement | None, model: AgreementModel, officer: Officer, day: date
 ) -> bool:
     return (
         agreement is not None
         and agreement.model is model
         and agreement.agency_id == officer.agency_id
-        and agreement.in_force_at(at)
+        and agreement.in_force_on(day)
     )
 
 
@@ -136,8 +148,8 @@ def _stage(officer: Officer) -> str:
     return "holds no certificate (training and certification are not complete)"
 
 
-def _not_current(who: str, cert: Certificate, at: datetime) -> str:
+def _not_current(who: str, cert: Certificate, day: date) -> str:
     if cert.status is not CertificateStatus.CURRENT:
         status = cert.status.value
         return f"{who}'s {cert.model.value} certificate is {status}; a {status} officer may not act."
-    return f"{who}'s {cert.model.value} certificate expired on {cert.expires_on}; it is not current on {at.date()}."
+    return f"{who}'s {cert.model.value} certificate expired on {cert.expires_on}; it is not current on {day}."

@@ -74,10 +74,11 @@ class OfficerStanding:
     certificates: Sequence[Certificate]
     agreements: Mapping[AgreementId, Agreement]
 
-    def decide(self, command: str, at: datetime, view: PolicyView) -> authority.Decision:
+    def decide(self, command: str, at: datetime, facility: Facility, view: PolicyView) -> authority.Decision:
+        """Judged on the calendar of the facility where the officer acts."""
         return authority.decide(
             command, officer=self.officer, certificates=self.certificates, agreements=self.agreements,
-            at=at, view=view,
+            at=at, zone=require_timezone(facility.timezone), view=view,
         )
 
 
@@ -87,7 +88,7 @@ def decide_book_person(
     require_new(existing, "booking", cmd.booking_id, "booking_id", view)
     if facility is None:
         raise NotFound(f"facility {cmd.facility_id} does not exist", field="facility_id")
-    if cmd.person.dob >= at.date():
+    if cmd.person.dob >= authority.agency_day(at, require_timezone(facility.timezone)):
         raise Invalid("person.dob must be before the booking date", field="person.dob")
     a_number = cmd.person.a_number
     if a_number is not None and not (a_number.startswith("A") and a_number[1:].isdigit() and len(a_number) in (9, 10)):
@@ -170,7 +171,7 @@ def decide_serve_warrant(
         raise NotFound(f"warrant {cmd.warrant_id} does not exist", field="warrant_id")
     booking, facility = state.booking, state.facility
     assert booking is not None and facility is not None, "a lodged warrant always has its booking"
-    cert = state.standing.decide("serve_warrant", at, view).enforce()
+    cert = state.standing.decide("serve_warrant", at, facility, view).enforce()
     assert cert is not None
     _require_servable(warrant, view)
     officer = state.standing.officer
@@ -224,14 +225,15 @@ def _open_hold(
 
 
 def decide_jail_processing(
-    command: str, cmd: JailProcessing, booking: Booking | None, standing: OfficerStanding,
+    command: str, cmd: JailProcessing, booking: Booking | None, facility: Facility | None, standing: OfficerStanding,
     at: datetime, view: PolicyView,
 ) -> list[JailEvent]:
     """interview_status, issue_detainer, enter_ice_data: JEM functions; a WSO is refused (authority.wso)."""
     found = _booking(booking, cmd.booking_id)
     if standing.officer is None:
         raise NotFound(f"officer {cmd.officer_id} does not exist", field="officer_id")
-    standing.decide(command, at, view).enforce()
+    assert facility is not None, "a booking always has its facility"
+    standing.decide(command, at, facility, view).enforce()
     if found.agency_id != standing.officer.agency_id:
         raise RuleViolation(view.rule("jem.own_facility"), field="booking_id",
                             message=f"Booking {found.booking_id} is not in a facility of agency "

@@ -146,9 +146,9 @@ class Agreement:
     expires_on: date | None = None
     status_reason: str | None = None
 
-    def in_force_at(self, at: datetime) -> bool:
-        """Active, already effective and not yet expired: the 2020 jail-model MOAs have no expiry."""
-        day = at.date()
+    def in_force_on(self, day: date) -> bool:
+        """Active, already effective and not yet expired on the agency's calendar day (see authority.agency_day):
+        the 2020 jail-model MOAs have no expiry."""
         return (
             self.status is AgreementStatus.ACTIVE
             and self.effective_from is not None
@@ -191,10 +191,8 @@ class Certificate:
     expires_on: date | None = None
     status_reason: str | None = None
 
-    def current_at(self, at: datetime) -> bool:
-        return self.status is CertificateStatus.CURRENT and (
-            self.expires_on is None or at.date() < self.expires_on
-        )
+    def current_on(self, day: date) -> bool:
+        return self.status is CertificateStatus.CURRENT and (self.expires_on is None or day < self.expires_on)
 
 
 @dataclass(frozen=True)

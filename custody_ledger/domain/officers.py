@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import assert_never
 
 from . import lifecycle
@@ -74,9 +74,14 @@ def decide_certify_officer(
     trainings: Sequence[Training],
     existing: Certificate | None,
     at: datetime,
+    day: date,
     view: PolicyView,
 ) -> list[OfficerCertified]:
-    """ICE certifies in writing only after a passed background check and the model's full training."""
+    """ICE certifies in writing only after a passed background check and the model's full training.
+
+    `day` is the certifying field office's calendar day at `at`: the agreement's and the training's dates
+    are read in it (certification is ICE's act; acts on people are judged on the facility's day).
+    """
     found = _found(officer, cmd.officer_id)
     if agreement is None:
         raise NotFound(f"agreement {cmd.agreement_id} does not exist", field="agreement_id")
@@ -87,11 +92,11 @@ def decide_certify_officer(
         rule = view.rule("certification.background_check")
         message = f"Officer {found.officer_id}'s background check has {state}."
         raise RuleViolation(rule, field="officer_id", message=message)
-    _require_training(cmd, trainings, at, view)
+    _require_training(cmd, trainings, day, view)
     if cmd.supervisor is None:
         rule = view.rule("certification.supervisor")
         raise RuleViolation(rule, field="supervisor", message="The certificate must name the supervising ICE position.")
-    if agreement.model is not cmd.model or agreement.agency_id != found.agency_id or not agreement.in_force_at(at):
+    if agreement.model is not cmd.model or agreement.agency_id != found.agency_id or not agreement.in_force_on(day):
         raise RuleViolation(
             view.rule("certification.agreement"),
             field="agreement_id",
@@ -106,9 +111,9 @@ def decide_certify_officer(
     ]
 
 
-def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], at: datetime, view: PolicyView) -> None:
+def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], day: date, view: PolicyView) -> None:
     required = view.training(cmd.model)
-    done = sum(t.hours for t in trainings if t.model is cmd.model and t.completed_on <= at.date())
+    done = sum(t.hours for t in trainings if t.model is cmd.model and t.completed_on <= day)
     if done < required.value:
         raise RuleViolation(
             required.rule,

@@ -7,6 +7,7 @@ certificate is current (certified, not suspended, revoked or expired) and the ag
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ from custody_ledger.policy import default_policy
 POLICY = default_policy()
 WSO = AgreementModel.WSO
 OFFICER = Officer(OfficerId("O-1"), AgencyId("A-1"), "Officer", "1", BackgroundResult.PASSED)
+ZONE = ZoneInfo("America/Los_Angeles")
 TRAINED = (Training(TrainingId("T-1"), OfficerId("O-1"), WSO, "WSO", 8, date(2026, 1, 5)),)
 
 
@@ -39,7 +41,7 @@ class CertificateMachine(RuleBasedStateMachine):
         super().__init__()
         self.at = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
         self.agreement = Agreement(AgreementId("AGR-1"), AgencyId("A-1"), WSO, AgreementStatus.ACTIVE, False,
-                                   date(2026, 1, 1), date(2026, 1, 1))
+                                   date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 15))
         self.cert: Certificate | None = None
         # The model: what the law says the state is, kept apart from the domain's own bookkeeping.
         self.certified = self.withdrawn = False
@@ -48,15 +50,18 @@ class CertificateMachine(RuleBasedStateMachine):
     def _view(self):
         return POLICY.at(self.at)
 
+    def _day(self) -> date:
+        return self.at.astimezone(ZONE).date()
+
     @rule(days=st.one_of(st.none(), st.integers(1, 30)))
     def certify(self, days: int | None) -> None:
-        expires = None if days is None else self.at.date() + timedelta(days=days)
+        expires = None if days is None else self._day() + timedelta(days=days)
         cmd = CertifyOfficer(OfficerId("O-1"), WSO, AgreementId("AGR-1"), "CR-1", "SDDO", expires)
         try:
             events = officers.decide_certify_officer(cmd, OFFICER, self.agreement, TRAINED, self.cert, self.at,
-                                                     self._view())
+                                                     self._day(), self._view())
         except DomainError:
-            assert not self.agreement.in_force_at(self.at)
+            assert not self.agreement.in_force_on(self._day())
             return
         self.cert = officers.evolve_certificate(self.cert, events[0], self.at)
         self.certified, self.withdrawn, self.expires = True, False, expires
@@ -93,9 +98,11 @@ class CertificateMachine(RuleBasedStateMachine):
     def may_serve_exactly_when_current_under_an_agreement_in_force(self) -> None:
         decision = authority.decide("serve_warrant", officer=OFFICER, certificates=[self.cert] if self.cert else [],
                                     agreements={self.agreement.agreement_id: self.agreement}, at=self.at,
-                                    view=self._view())
-        current = self.certified and not self.withdrawn and (self.expires is None or self.at.date() < self.expires)
-        assert decision.allowed == (current and self.agreement.in_force_at(self.at))
+                                    zone=ZONE, view=self._view())
+        # Dates are read on the agency's calendar (Los Angeles here), not UTC's.
+        day = self._day()
+        current = self.certified and not self.withdrawn and (self.expires is None or day < self.expires)
+        assert decision.allowed == (current and self.agreement.in_force_on(day))
 
 
 CertificateMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=15, deadline=None)

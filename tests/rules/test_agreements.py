@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.engine import Engine
+
+from custody_ledger.domain.policy import Policy
 from tests.support.world import World, add_agreement, booked_with_warrant, certified_officer, serve_attempt
 
 
@@ -88,3 +91,56 @@ def test_jem_officer_with_full_training_under_a_jem_agreement_is_certified(world
     result = world.run("interview_status", booking_id=booked_with_warrant(world, "BK-1").removeprefix("WR-"),
                        officer_id="OFF-J")
     assert result["ok"], result
+
+
+# --- an agreement's dates are days on the agency's calendar, not UTC's -----------------------------------
+
+LOS_ANGELES = "America/Los_Angeles"
+
+
+def _west_coast(engine: Engine, policy: Policy, *, effective: str, expires: str | None) -> World:
+    """A Los Angeles agency and jail under a Los Angeles field office, with a WSO agreement of the given dates."""
+    w = World(engine, policy, start=datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+    w.ok("register_field_office", field_office_id="FO-LA", name="Los Angeles ERO", timezone=LOS_ANGELES)
+    w.ok("register_agency", agency_id="AG-W", name="West County Sheriff", kind="sheriff", state="CA",
+         county="Los Angeles", ori="CA0190000", field_office_id="FO-LA")
+    w.ok("register_facility", facility_id="AG-W-JAIL", agency_id="AG-W", name="West Jail", timezone=LOS_ANGELES)
+    w.ok("request_agreement", agreement_id="AGR-AG-W-WSO", agency_id="AG-W", model="WSO")
+    w.ok("review_agreement", agreement_id="AGR-AG-W-WSO", decision="suitable", reasons="ok")
+    w.ok("sign_agreement", agreement_id="AGR-AG-W-WSO", signed_on="2026-03-01", effective_from=effective,
+         igsa=False, **({"expires_on": expires} if expires else {}))
+    return w
+
+
+def _serve_at(w: World, hold: str, at: datetime) -> dict:
+    booking = f"BK-{hold}"
+    warrant = booked_with_warrant(w, booking, "AG-W")
+    w.ok("release_from_criminal_custody", at=at, booking_id=booking, reason="bail")
+    return w.run("serve_warrant", at=at, hold_id=hold, warrant_id=warrant, officer_id="OFF-W")
+
+
+def test_an_agreement_expiring_tomorrow_still_reaches_an_arrest_tonight_in_los_angeles(engine: Engine,
+                                                                                     policy: Policy) -> None:
+    w = _west_coast(engine, policy, effective="2026-03-01", expires="2026-03-10")
+    certified_officer(w, "OFF-W", agency="AG-W")
+    # 05:00 UTC on 10 March is 22:00 on 9 March in Los Angeles (PDT since 8 March); 08:00 UTC is 01:00 on the 10th.
+    tonight = _serve_at(w, "H-1", datetime(2026, 3, 10, 5, 0, tzinfo=UTC))
+    after_midnight = _serve_at(w, "H-2", datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
+    assert (tonight["ok"], (after_midnight.get("error") or {}).get("rule_id")) == (True, "agreement.active_required")
+
+
+def test_certification_waits_for_the_effective_date_on_the_field_offices_calendar(engine: Engine,
+                                                                                 policy: Policy) -> None:
+    w = _west_coast(engine, policy, effective="2026-03-05", expires=None)
+    w.ok("nominate_officer", officer_id="OFF-W", agency_id="AG-W", name="Officer W", badge="W1")
+    w.ok("record_background_check", officer_id="OFF-W", result="passed")
+    w.ok("record_training", officer_id="OFF-W", model="WSO", course="WSO basic", hours=8, completed_on="2026-03-02")
+
+    def certify(at: datetime, key: str) -> dict:
+        return w.run("certify_officer", at=at, key=key, officer_id="OFF-W", model="WSO",
+                     agreement_id="AGR-AG-W-WSO", credential_no="CR-W", supervisor="SDDO, Los Angeles ERO")
+
+    # 03:00 UTC on 5 March is still 4 March (19:00 PST) in Los Angeles.
+    early = certify(datetime(2026, 3, 5, 3, 0, tzinfo=UTC), "c1")
+    on_the_day = certify(datetime(2026, 3, 5, 9, 0, tzinfo=UTC), "c2")
+    assert ((early.get("error") or {}).get("rule_id"), on_the_day["ok"]) == ("certification.agreement", True)

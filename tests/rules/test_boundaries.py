@@ -94,7 +94,7 @@ def _wso_certificate(officer: str = "O-1") -> Certificate:
 
 def _serve(*certs: Certificate, agreement: Agreement) -> authority.Decision:
     return authority.decide("serve_warrant", officer=OFFICER, certificates=certs,
-                            agreements={agreement.agreement_id: agreement}, at=AT, view=VIEW)
+                            agreements={agreement.agreement_id: agreement}, at=AT, zone=ZoneInfo("UTC"), view=VIEW)
 
 
 def test_a_certificate_under_another_agencys_agreement_gives_no_authority() -> None:

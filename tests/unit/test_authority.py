@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -38,7 +39,7 @@ def _certificate(model: AgreementModel, status: CertificateStatus = CertificateS
 
 def decide(command: str, *certs: Certificate, agreements: tuple[Agreement, ...] = ()) -> authority.Decision:
     return authority.decide(command, officer=OFFICER, certificates=certs,
-                            agreements={a.agreement_id: a for a in agreements}, at=AT, view=VIEW)
+                            agreements={a.agreement_id: a for a in agreements}, at=AT, zone=ZoneInfo("UTC"), view=VIEW)
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -86,7 +86,8 @@ def _deadline_data(opened: HoldOpened, timezone: str) -> dict[str, Any]:
 
 def jail_processing(tx: Tx, name: str, cmd: JailProcessing) -> Outcome:
     booking = tx.load("booking", booking_id=cmd.booking_id)
-    events = rules.decide_jail_processing(name, cmd, booking, standing(tx, cmd.officer_id), tx.at, tx.view)
+    facility = None if booking is None else tx.load("facility", facility_id=booking.facility_id)
+    events = rules.decide_jail_processing(name, cmd, booking, facility, standing(tx, cmd.officer_id), tx.at, tx.view)
     return Outcome(list(events))
 
 
