@@ -188,12 +188,14 @@ def _qualify(world: World, agency: Agency, agreement: Agreement, officer_id: str
 def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, checked: int, *,
            partial: bool) -> int | None:
     at = checked + world.days(3, 30)
-    courses = _courses(agreement.model, day_of(at))
+    # Records are entered the day after a course ends, so the date is past on every field office's calendar.
+    finished = day_of(at) - timedelta(days=1)
+    courses = _courses(agreement.model, finished)
     if partial and len(courses) > 1:
         courses = courses[: len(courses) // 2]
     for course, hours in courses:
         payload: Payload = {"officer_id": officer_id, "model": agreement.model, "course": course,
-                            "hours": hours, "completed_on": day_of(at).isoformat()}
+                            "hours": hours, "completed_on": finished.isoformat()}
         if at >= agreement.terminated:
             return None
         if not world.sink.push(at, "record_training", agency.supervisor, payload):

@@ -57,13 +57,15 @@ def decide_record_background_check(
 
 
 def decide_record_training(
-    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, at: datetime, view: PolicyView
+    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, day: date, view: PolicyView
 ) -> list[TrainingRecorded]:
+    """`day`: the field office's calendar day when the training is recorded (as for certification)."""
     _found(officer, cmd.officer_id)
     if not 0 < cmd.hours <= 10_000:
         raise Invalid("hours must be a whole number of training hours from 1 to 10000", field="hours")
-    if cmd.completed_on > at.date():
-        raise Invalid("completed_on may not be after occurred_at", field="completed_on")
+    if cmd.completed_on > day:
+        raise Invalid(f"completed_on may not be after the day it is recorded ({day}, field office time)",
+                      field="completed_on")
     return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on)]
 
 

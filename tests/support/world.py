@@ -65,7 +65,7 @@ def certified_officer(w: World, officer: str, agency: str = "AG-A", model: str =
     w.ok("nominate_officer", officer_id=officer, agency_id=agency, name=f"Officer {officer}", badge=officer)
     w.ok("record_background_check", officer_id=officer, result="passed")
     w.ok("record_training", officer_id=officer, model=model, course=f"{model} basic",
-         hours=TRAINING_HOURS[model], completed_on=w.clock.date().isoformat())
+         hours=TRAINING_HOURS[model], completed_on=(w.clock - timedelta(days=1)).date().isoformat())
     w.ok("certify_officer", officer_id=officer, model=model, agreement_id=f"AGR-{agency}-{model}",
          credential_no=f"CR-{officer}", supervisor="SDDO, Houston ERO")
     return officer

@@ -40,7 +40,7 @@ def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
         sa.select(sa.func.count()).select_from(trainings).where(trainings.c.officer_id == cmd.officer_id)
     ).scalar_one()
     training_id = TrainingId(f"{cmd.officer_id}/T{done + 1}")
-    return Outcome(list(rules.decide_record_training(cmd, officer, training_id, tx.at, tx.view)))
+    return Outcome(list(rules.decide_record_training(cmd, officer, training_id, _office_day(tx, officer), tx.view)))
 
 
 def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
