@@ -209,6 +209,6 @@ COMMAND_BODIES: dict[str, type[Body]] = {name: _BY_NAME[command.__name__] for na
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    username: Id  # looked up in the database, where PostgreSQL text refuses NUL (found by the fuzz test)
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     totp: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = None

@@ -165,3 +165,8 @@ def test_another_agencys_object_is_answered_word_for_word_as_one_that_does_not_e
 
     pairs = [(problem(u, c, b, f, theirs), problem(u, c, b, f, "NOBODY-9")) for u, c, b, f, theirs in _OUT_OF_SCOPE]
     assert [(theirs[0], theirs == missing) for theirs, missing in pairs] == [(404, True)] * len(_OUT_OF_SCOPE)
+
+
+def test_a_log_in_name_with_a_nul_byte_is_422_not_a_database_error(api: Api) -> None:
+    response = api.client.post("/auth/login", json={"username": "staff\u0000a", "password": "x" * 12})
+    assert (response.status_code, response.json()["field"]) == (422, "username")
