@@ -126,6 +126,8 @@ class RecordTraining(Body):
     course: Text
     hours: Annotated[StrictInt, Field(ge=1, le=10_000)]
     completed_on: date
+    exam_score: Annotated[StrictInt, Field(ge=0, le=100, description="Percent; 70 passes (policy training.exam)")] \
+        | None = None
 
 
 class CertifyOfficer(Body):

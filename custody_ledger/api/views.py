@@ -91,6 +91,7 @@ class Training(Out):
     course: str
     hours: int
     completed_on: date
+    exam_score: int | None = Field(None, description="Percent; null where no score was recorded")
 
 
 class Certificate(Out):

@@ -193,14 +193,22 @@ def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, 
     courses = _courses(agreement.model, finished)
     if partial and len(courses) > 1:
         courses = courses[: len(courses) // 2]
+    retaken = False
     for course, hours in courses:
-        payload: Payload = {"officer_id": officer_id, "model": agreement.model, "course": course,
-                            "hours": hours, "completed_on": finished.isoformat()}
-        if at >= agreement.terminated:
-            return None
-        if not world.sink.push(at, "record_training", agency.supervisor, payload):
-            return None
-        at += 7 * DAY if hours == 40 else 2 * DAY
+        # Policy training.exam: 70 % passes; a few officers fail one exam and use their one retake.
+        scores = [world.rng.randint(72, 100)]
+        if not retaken and world.rng.random() < 0.04:
+            scores.insert(0, world.rng.randint(45, 69))
+            retaken = True
+        for score in scores:
+            payload: Payload = {"officer_id": officer_id, "model": agreement.model, "course": course,
+                                "hours": hours, "completed_on": finished.isoformat(), "exam_score": score}
+            if at >= agreement.terminated:
+                return None
+            if not world.sink.push(at, "record_training", agency.supervisor, payload):
+                return None
+            at += 7 * DAY if hours == 40 else 2 * DAY
+            finished = day_of(at) - timedelta(days=1)
     return at
 
 

@@ -113,6 +113,7 @@ class RecordTraining:
     course: str
     hours: int
     completed_on: date
+    exam_score: int | None = None  # percent; policy training.exam decides what passes
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ class TrainingRecorded:
     course: str
     hours: int
     completed_on: date
+    exam_score: int | None = None
 
     @property
     def stream(self) -> str:

@@ -174,6 +174,7 @@ class Training:
     course: str
     hours: int
     completed_on: date
+    exam_score: int | None = None
 
 
 @dataclass(frozen=True)

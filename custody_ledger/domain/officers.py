@@ -23,6 +23,7 @@ from .ids import TrainingId
 from .model import (
     Agency,
     Agreement,
+    AgreementModel,
     BackgroundResult,
     Certificate,
     CertificateStatus,
@@ -57,16 +58,22 @@ def decide_record_background_check(
 
 
 def decide_record_training(
-    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, day: date, view: PolicyView
+    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, earlier: Sequence[Training], day: date,
+    view: PolicyView,
 ) -> list[TrainingRecorded]:
-    """`day`: the field office's calendar day when the training is recorded (as for certification)."""
+    """`day`: the field office's calendar day when the training is recorded (as for certification);
+    `earlier`: the officer's training records so far, for the exam rule."""
     _found(officer, cmd.officer_id)
+    if cmd.exam_score is not None and not 0 <= cmd.exam_score <= 100:
+        raise Invalid("exam_score must be a percent from 0 to 100", field="exam_score")
+    _require_not_disqualified(cmd.officer_id, cmd.model, earlier, view)
     if not 0 < cmd.hours <= 10_000:
         raise Invalid("hours must be a whole number of training hours from 1 to 10000", field="hours")
     if cmd.completed_on > day:
         raise Invalid(f"completed_on may not be after the day it is recorded ({day}, field office time)",
                       field="completed_on")
-    return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on)]
+    return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on,
+                             cmd.exam_score)]
 
 
 def decide_certify_officer(
@@ -113,9 +120,24 @@ def decide_certify_officer(
     ]
 
 
+def _require_not_disqualified(
+    officer_id: str, model: AgreementModel, trainings: Sequence[Training], view: PolicyView
+) -> None:
+    exam = view.training_exam
+    failed = [t for t in trainings if t.model is model and not exam.passed(t.exam_score)]
+    if len(failed) >= exam.failures_disqualify:
+        raise RuleViolation(exam.rule, field="officer_id",
+                            message=f"Officer {officer_id} failed {len(failed)} {model.value} training exams "
+                                    f"(below {exam.pass_percent} %); only one retake is allowed, so the officer "
+                                    f"is disqualified for that model.")
+
+
 def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], day: date, view: PolicyView) -> None:
+    _require_not_disqualified(cmd.officer_id, cmd.model, trainings, view)
     required = view.training(cmd.model)
-    done = sum(t.hours for t in trainings if t.model is cmd.model and t.completed_on <= day)
+    exam = view.training_exam
+    done = sum(t.hours for t in trainings
+               if t.model is cmd.model and t.completed_on <= day and exam.passed(t.exam_score))
     if done < required.value:
         raise RuleViolation(
             required.rule,
@@ -145,7 +167,7 @@ def evolve_officer(officer: Officer | None, event: OfficerNominated | Background
 
 
 def evolve_training(_: Training | None, e: TrainingRecorded) -> Training:
-    return Training(e.training_id, e.officer_id, e.model, e.course, e.hours, e.completed_on)
+    return Training(e.training_id, e.officer_id, e.model, e.course, e.hours, e.completed_on, e.exam_score)
 
 
 def evolve_certificate(cert: Certificate | None, event: CertificateEvent, at: datetime) -> Certificate:

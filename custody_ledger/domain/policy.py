@@ -37,6 +37,17 @@ class CustodyLimit:
     counting: Counting
 
 
+@dataclass(frozen=True)
+class TrainingExam:
+    rule: Rule
+    pass_percent: int
+    failures_disqualify: int
+
+    def passed(self, score: int | None) -> bool:
+        # Records without a score predate exam results in the ledger; their hours count as before.
+        return score is None or score >= self.pass_percent
+
+
 def _pick(entries: Sequence[Dated], day: date, key: str) -> Dated:
     chosen = None
     for entry in entries:
@@ -88,6 +99,12 @@ class PolicyView:
     def is_holiday(self) -> Callable[[date], bool]:
         checker: Callable[[date], bool] = self._value("federal_holidays").value
         return checker
+
+    @property
+    def training_exam(self) -> TrainingExam:
+        entry = self._value("training_exam")
+        pass_percent, failures = entry.value
+        return TrainingExam(entry.rule, pass_percent, failures)
 
     def training(self, model: AgreementModel) -> Dated:
         return self._value(f"training_hours.{model.value}")
@@ -209,6 +226,16 @@ def _limit(entry: Mapping[str, Any], source: str, key: str) -> tuple[float, Coun
     return hours, counting
 
 
+def _exam(entry: Mapping[str, Any], source: str, key: str) -> tuple[int, int]:
+    _only(entry, {"from", "id", "cite", "text", "pass_percent", "failures_disqualify"}, source, key)
+    pass_percent = _number(entry, source, key, "pass_percent", 1)
+    failures = _number(entry, source, key, "failures_disqualify", 1)
+    if pass_percent > 100 or not isinstance(pass_percent, int) or not isinstance(failures, int):
+        raise PolicyError(source, key, "pass_percent must be a whole percent up to 100 and failures_disqualify "
+                                       "a whole number")
+    return pass_percent, failures
+
+
 def _value_only(entry: Mapping[str, Any], source: str, key: str) -> None:
     _only(entry, {"from", "id", "cite", "text", "value"}, source, key)
 
@@ -263,4 +290,5 @@ _READERS: dict[str, Reader] = {
     "future_skew_seconds": _scalar,
     "late_entry_hours": _hours,
     "federal_holidays": _holidays,
+    "training_exam": _exam,
 }

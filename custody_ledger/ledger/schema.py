@@ -133,6 +133,7 @@ trainings = sa.Table(
     sa.Column("course", sa.Text, nullable=False),
     sa.Column("hours", sa.Integer, nullable=False),
     sa.Column("completed_on", sa.Date, nullable=False),
+    sa.Column("exam_score", sa.Integer),
 )
 
 certificates = sa.Table(

@@ -14,9 +14,9 @@ def _nominate(world: World, officer: str) -> None:
     world.ok("nominate_officer", officer_id=officer, agency_id="AG-A", name="N. Officer", badge="77")
 
 
-def _train(world: World, officer: str, model: str = "WSO", hours: int = 8) -> None:
+def _train(world: World, officer: str, model: str = "WSO", hours: int = 8, **exam: int) -> None:
     world.ok("record_training", officer_id=officer, model=model, course=f"{model} course", hours=hours,
-             completed_on=world.clock.date().isoformat())
+             completed_on=world.clock.date().isoformat(), **exam)
 
 
 def _certify(world: World, officer: str, **extra: object) -> dict:
@@ -84,6 +84,56 @@ def test_training_for_another_model_does_not_count(world: World) -> None:
     world.ok("record_background_check", officer_id="OFF-U", result="passed")
     _train(world, "OFF-U", model="TFM", hours=40)
     assert _certify(world, "OFF-U")["error"]["rule_id"] == "training.wso"
+
+
+# --- exams: 70 % to pass, one retake over the whole course (policy training.exam) --------------------------
+
+
+def _checked(world: World, officer: str) -> None:
+    _nominate(world, officer)
+    world.ok("record_background_check", officer_id=officer, result="passed")
+
+
+@pytest.mark.parametrize(("score", "certified"), [(69, False), (70, True)])
+def test_a_course_counts_only_when_its_exam_scores_70_percent(world: World, score: int, certified: bool) -> None:
+    _checked(world, "OFF-E")
+    _train(world, "OFF-E", exam_score=score)
+    result = _certify(world, "OFF-E")
+    assert (result["ok"], (result.get("error") or {}).get("rule_id")) == (
+        (True, None) if certified else (False, "training.wso"))
+
+
+def test_one_failed_exam_may_be_retaken(world: World) -> None:
+    _checked(world, "OFF-E")
+    _train(world, "OFF-E", exam_score=55)
+    _train(world, "OFF-E", exam_score=85)
+    assert _certify(world, "OFF-E")["ok"]
+
+
+def test_a_second_failed_exam_disqualifies_the_officer_for_that_model(world: World) -> None:
+    _checked(world, "OFF-E")
+    _train(world, "OFF-E", hours=4, exam_score=60)
+    _train(world, "OFF-E", hours=8, exam_score=95)  # enough passed hours on their own
+    _train(world, "OFF-E", hours=4, exam_score=50)
+    more = world.run("record_training", officer_id="OFF-E", model="WSO", course="again", hours=8,
+                     completed_on=world.clock.date().isoformat(), exam_score=100)
+    assert (_certify(world, "OFF-E")["error"]["rule_id"], more["error"]["rule_id"]) == ("training.exam",
+                                                                                        "training.exam")
+
+
+def test_failed_exams_of_another_model_do_not_disqualify(world: World) -> None:
+    _checked(world, "OFF-E")
+    _train(world, "OFF-E", model="TFM", hours=20, exam_score=40)
+    _train(world, "OFF-E", model="TFM", hours=20, exam_score=40)
+    _train(world, "OFF-E", exam_score=80)
+    assert _certify(world, "OFF-E")["ok"]
+
+
+def test_an_exam_score_above_100_percent_is_invalid(world: World) -> None:
+    _checked(world, "OFF-E")
+    result = world.run("record_training", officer_id="OFF-E", model="WSO", course="x", hours=8,
+                       completed_on=world.clock.date().isoformat(), exam_score=101)
+    assert (result["error"]["kind"], result["error"]["field"]) == ("invalid", "exam_score")
 
 
 def test_certification_must_name_the_supervising_ice_position(world: World) -> None:

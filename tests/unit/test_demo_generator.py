@@ -348,6 +348,12 @@ def test_officers_exist_at_every_stage(commands: list[Command]) -> None:
     assert expected <= set(last.values())
 
 
+def test_some_officers_retake_one_failed_exam_and_none_fails_twice(commands: list[Command]) -> None:
+    failed = Counter((c["officer_id"], c["model"]) for c in _named(commands, "record_training")
+                     if int(c["exam_score"]) < 70)
+    assert (len(failed) > 0, max(failed.values(), default=0)) == (True, 1)
+
+
 def test_certification_follows_a_passed_check_and_enough_training(commands: list[Command]) -> None:
     passed: set[str] = set()
     hours: Counter[tuple[str, str]] = Counter()

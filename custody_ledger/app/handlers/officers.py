@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from custody_ledger.domain import officers as rules
 from custody_ledger.domain.authority import agency_day
 from custody_ledger.domain.commands import (
@@ -36,11 +34,10 @@ def record_background_check(tx: Tx, _: str, cmd: RecordBackgroundCheck) -> Outco
 
 def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
     officer = tx.load("officer", officer_id=cmd.officer_id)
-    done = tx.conn.execute(
-        sa.select(sa.func.count()).select_from(trainings).where(trainings.c.officer_id == cmd.officer_id)
-    ).scalar_one()
-    training_id = TrainingId(f"{cmd.officer_id}/T{done + 1}")
-    return Outcome(list(rules.decide_record_training(cmd, officer, training_id, _office_day(tx, officer), tx.view)))
+    earlier = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
+    training_id = TrainingId(f"{cmd.officer_id}/T{len(earlier) + 1}")
+    events = rules.decide_record_training(cmd, officer, training_id, earlier, _office_day(tx, officer), tx.view)
+    return Outcome(list(events))
 
 
 def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
