@@ -275,8 +275,8 @@ def policy_show(
 def _show(value: Any) -> str:
     if isinstance(value, frozenset):
         return ", ".join(sorted(value))
-    if isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], tuple):
-        return f"{value[0]} h, {value[1]}"
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):  # alert lead times, in hours
+        return ", ".join(f"{v:g} h" for v in value)
     return str(value)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .calendar import HolidayRule, holiday_checker, parse_holiday_rule
 from .clock import Counting
@@ -35,6 +35,22 @@ class CustodyLimit:
     rule: Rule
     limit: timedelta
     counting: Counting
+
+
+class LimitTerms(NamedTuple):
+    hours: float
+    counting: Counting
+
+    def __str__(self) -> str:
+        return f"{self.hours:g} h, {self.counting.value}"
+
+
+class ExamTerms(NamedTuple):
+    pass_percent: int
+    failures_disqualify: int
+
+    def __str__(self) -> str:
+        return f"{self.pass_percent} % passes; {self.failures_disqualify} failed exams disqualify"
 
 
 @dataclass(frozen=True)
@@ -215,7 +231,7 @@ def _number(entry: Mapping[str, Any], source: str, key: str, name: str, minimum:
     return value
 
 
-def _limit(entry: Mapping[str, Any], source: str, key: str) -> tuple[float, Counting]:
+def _limit(entry: Mapping[str, Any], source: str, key: str) -> LimitTerms:
     _only(entry, {"from", "id", "cite", "text", "hours", "counting"}, source, key)
     hours = _number(entry, source, key, "hours", 1)
     try:
@@ -223,17 +239,17 @@ def _limit(entry: Mapping[str, Any], source: str, key: str) -> tuple[float, Coun
     except ValueError:
         allowed = ", ".join(c.value for c in Counting)
         raise PolicyError(source, f"{key}.counting", f"must be one of {allowed}") from None
-    return hours, counting
+    return LimitTerms(hours, counting)
 
 
-def _exam(entry: Mapping[str, Any], source: str, key: str) -> tuple[int, int]:
+def _exam(entry: Mapping[str, Any], source: str, key: str) -> ExamTerms:
     _only(entry, {"from", "id", "cite", "text", "pass_percent", "failures_disqualify"}, source, key)
     pass_percent = _number(entry, source, key, "pass_percent", 1)
     failures = _number(entry, source, key, "failures_disqualify", 1)
     if pass_percent > 100 or not isinstance(pass_percent, int) or not isinstance(failures, int):
         raise PolicyError(source, key, "pass_percent must be a whole percent up to 100 and failures_disqualify "
                                        "a whole number")
-    return pass_percent, failures
+    return ExamTerms(pass_percent, failures)
 
 
 def _value_only(entry: Mapping[str, Any], source: str, key: str) -> None:
