@@ -113,18 +113,13 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     agency = _command_agency(conn, command, payload)
     if agency is not _UNSCOPED and not in_scope(conn, principal, agency):
         field = _TARGETS.get(command, ("", "agency_id"))[1]
-        raise _absent(field, getattr(payload, field, ""))
+        raise NotFound.of(field, getattr(payload, field, ""))
     if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
             payload.field_office_id != principal.field_office_id:
-        raise _absent("field_office_id", payload.field_office_id)
+        raise NotFound.of("field_office_id", payload.field_office_id)
 
 
 _UNSCOPED = object()
-
-
-def _absent(field: str, ident: object) -> NotFound:
-    """Word for word what the domain answers for an id that does not exist, so the two cannot be told apart."""
-    return NotFound(f"{field.removesuffix('_id').replace('_', ' ')} {ident} does not exist", field=field)
 
 
 def _command_agency(conn: Connection, command: str, payload: Any) -> Any:

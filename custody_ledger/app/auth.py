@@ -113,7 +113,7 @@ def _change_user(engine: Engine, user_id: str, values: dict[str, Any], action: s
     with write_transaction(engine) as conn:
         changed = conn.execute(users.update().where(users.c.user_id == user_id).values(**values)).rowcount
         if not changed:
-            raise NotFound(f"user {user_id} does not exist", field="user_id")
+            raise NotFound.of("user_id", user_id)
         conn.execute(sessions.delete().where(sessions.c.user_id == user_id))
         log_access(conn, by, action, "ok", now=now, resource=f"user:{user_id}")
 
@@ -237,7 +237,7 @@ def add_api_key(engine: Engine, key_id: str, agency_id: str, settings: Settings,
     key = f"clk_{secrets.token_urlsafe(32)}"
     with write_transaction(engine) as conn:
         if conn.execute(sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
-            raise NotFound(f"agency {agency_id} does not exist", field="agency_id")
+            raise NotFound.of("agency_id", agency_id)
         if conn.execute(sa.select(api_keys.c.key_id).where(api_keys.c.key_id == key_id)).first() is not None:
             raise Conflict(f"API key {key_id} already exists", field="key_id")
         conn.execute(api_keys.insert(), {"key_id": key_id, "key_hash": token_digest(settings, key),

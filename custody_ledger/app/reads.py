@@ -322,7 +322,7 @@ def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action:
     if row is None or not _visible(conn, principal, row.agency_id):
         # The failed attempt is logged too: oversight asks who looked for records they may not see.
         _log(conn, principal, action, resource, "not_found", now)
-        raise NotFound(f"{resource.replace(':', ' ', 1)} does not exist", field=field)
+        raise NotFound.of(field, resource.partition(":")[2])
     _log(conn, principal, action, resource, "ok", now)
     return row
 

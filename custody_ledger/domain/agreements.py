@@ -81,7 +81,7 @@ def decide_register_agency(
     if not _ORI.match(cmd.ori) or not cmd.ori.startswith(cmd.state):
         raise Invalid(f"ori must be the 9-character NCIC code starting with {cmd.state}; got {cmd.ori!r}", field="ori")
     if office is None:
-        raise NotFound(f"field office {cmd.field_office_id} does not exist", field="field_office_id")
+        raise NotFound.of("field_office_id", cmd.field_office_id)
     return [AgencyRegistered(cmd.agency_id, cmd.name, cmd.kind, cmd.state, cmd.county, cmd.ori, cmd.field_office_id)]
 
 
@@ -91,7 +91,7 @@ def decide_register_facility(
     require_new(existing, "facility", cmd.facility_id, "facility_id", view)
     require_timezone(cmd.timezone)
     if agency is None:
-        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+        raise NotFound.of("agency_id", cmd.agency_id)
     return [FacilityRegistered(cmd.facility_id, cmd.agency_id, cmd.name, cmd.timezone)]
 
 
@@ -100,13 +100,13 @@ def decide_request_agreement(
 ) -> list[AgreementRequested]:
     require_new(existing, "agreement", cmd.agreement_id, "agreement_id", view)
     if agency is None:
-        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+        raise NotFound.of("agency_id", cmd.agency_id)
     return [AgreementRequested(cmd.agreement_id, cmd.agency_id, cmd.model)]
 
 
 def _found(agreement: Agreement | None, ident: str) -> Agreement:
     if agreement is None:
-        raise NotFound(f"agreement {ident} does not exist", field="agreement_id")
+        raise NotFound.of("agreement_id", ident)
     return agreement
 
 

@@ -87,7 +87,7 @@ def decide_book_person(
 ) -> list[PersonBooked]:
     require_new(existing, "booking", cmd.booking_id, "booking_id", view)
     if facility is None:
-        raise NotFound(f"facility {cmd.facility_id} does not exist", field="facility_id")
+        raise NotFound.of("facility_id", cmd.facility_id)
     if cmd.person.dob >= authority.agency_day(at, require_timezone(facility.timezone)):
         raise Invalid("person.dob must be before the booking date", field="person.dob")
     a_number = cmd.person.a_number
@@ -103,7 +103,7 @@ def decide_book_person(
 
 def _booking(booking: Booking | None, ident: str) -> Booking:
     if booking is None:
-        raise NotFound(f"booking {ident} does not exist", field="booking_id")
+        raise NotFound.of("booking_id", ident)
     return booking
 
 
@@ -144,7 +144,7 @@ def decide_lodge_warrant(
 
 def decide_cancel_warrant(cmd: CancelWarrant, warrant: Warrant | None, view: PolicyView) -> list[WarrantCancelled]:
     if warrant is None:
-        raise NotFound(f"warrant {cmd.warrant_id} does not exist", field="warrant_id")
+        raise NotFound.of("warrant_id", cmd.warrant_id)
     lifecycle.advance(lifecycle.WARRANT, warrant.status, "cancel", f"warrant {warrant.warrant_id}", view)
     return [WarrantCancelled(cmd.warrant_id, cmd.reason)]
 
@@ -165,10 +165,10 @@ def decide_serve_warrant(
     """The WSO arrest at release; the deadline is fixed under the policy in force when the clock starts."""
     require_new(state.existing_hold, "hold", cmd.hold_id, "hold_id", view)
     if state.standing.officer is None:
-        raise NotFound(f"officer {cmd.officer_id} does not exist", field="officer_id")
+        raise NotFound.of("officer_id", cmd.officer_id)
     warrant = state.warrant
     if warrant is None:
-        raise NotFound(f"warrant {cmd.warrant_id} does not exist", field="warrant_id")
+        raise NotFound.of("warrant_id", cmd.warrant_id)
     booking, facility = state.booking, state.facility
     assert booking is not None and facility is not None, "a lodged warrant always has its booking"
     cert = state.standing.decide("serve_warrant", at, facility, view).enforce()
@@ -231,7 +231,7 @@ def decide_jail_processing(
     """interview_status, issue_detainer, enter_ice_data: JEM functions; a WSO is refused (authority.wso)."""
     found = _booking(booking, cmd.booking_id)
     if standing.officer is None:
-        raise NotFound(f"officer {cmd.officer_id} does not exist", field="officer_id")
+        raise NotFound.of("officer_id", cmd.officer_id)
     assert facility is not None, "a booking always has its facility"
     standing.decide(command, at, facility, view).enforce()
     if found.agency_id != standing.officer.agency_id:
@@ -243,7 +243,7 @@ def decide_jail_processing(
 
 def _hold(hold: Hold | None, ident: str) -> Hold:
     if hold is None:
-        raise NotFound(f"hold {ident} does not exist", field="hold_id")
+        raise NotFound.of("hold_id", ident)
     return hold
 
 
@@ -265,7 +265,7 @@ def decide_transfer_custody(
 ) -> list[CustodyTransferred | RecordFlagged]:
     found = _hold(hold, cmd.hold_id)
     if office is None:
-        raise NotFound(f"field office {cmd.field_office_id} does not exist", field="field_office_id")
+        raise NotFound.of("field_office_id", cmd.field_office_id)
     lifecycle.advance(lifecycle.HOLD, found.status, "transfer", f"hold {found.hold_id}", view)
     _not_before_arrest(found, at)
     flag = _past_limit_flag(found, at, view)

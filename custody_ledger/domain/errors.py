@@ -58,6 +58,12 @@ class Invalid(DomainError):
 class NotFound(DomainError):
     kind = "not_found"
 
+    @classmethod
+    def of(cls, field: str, ident: object) -> NotFound:
+        """"<kind> <id> does not exist", named after the field: one wording wherever an id is not found, so
+        an id outside the caller's scope is answered exactly as one that does not exist."""
+        return cls(f"{field.removesuffix('_id').replace('_', ' ')} {ident} does not exist", field=field)
+
 
 class Conflict(DomainError):
     """The action clashes with the current state (a hold already ended, an id already used)."""

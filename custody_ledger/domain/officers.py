@@ -37,7 +37,7 @@ CertificateEvent = OfficerCertified | CertificateSuspended | CertificateRevoked
 
 def _found(officer: Officer | None, ident: str) -> Officer:
     if officer is None:
-        raise NotFound(f"officer {ident} does not exist", field="officer_id")
+        raise NotFound.of("officer_id", ident)
     return officer
 
 
@@ -46,7 +46,7 @@ def decide_nominate_officer(
 ) -> list[OfficerNominated]:
     require_new(existing, "officer", cmd.officer_id, "officer_id", view)
     if agency is None:
-        raise NotFound(f"agency {cmd.agency_id} does not exist", field="agency_id")
+        raise NotFound.of("agency_id", cmd.agency_id)
     return [OfficerNominated(cmd.officer_id, cmd.agency_id, cmd.name, cmd.badge)]
 
 
@@ -93,7 +93,7 @@ def decide_certify_officer(
     """
     found = _found(officer, cmd.officer_id)
     if agreement is None:
-        raise NotFound(f"agreement {cmd.agreement_id} does not exist", field="agreement_id")
+        raise NotFound.of("agreement_id", cmd.agreement_id)
     if existing is not None:
         lifecycle.advance(lifecycle.CERTIFICATE, existing.status, "certify", f"certificate {cmd.officer_id}", view)
     if found.background is not BackgroundResult.PASSED:
