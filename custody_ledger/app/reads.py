@@ -11,7 +11,7 @@ Lists page by primary key: `after` is the last key of the previous page, `next` 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -105,7 +105,7 @@ def officer(conn: Connection, principal: Principal, officer_id: str) -> Item:
     """One officer with trainings, certificates and the history of each certificate from the ledger."""
     row = conn.execute(sa.select(s.officers).where(s.officers.c.officer_id == officer_id)).first()
     if row is None or not _visible(conn, principal, row.agency_id):
-        raise NotFound(f"officer {officer_id} does not exist", field="officer_id")
+        raise NotFound.of("officer_id", officer_id)
     item = dict(row._mapping)
     item["trainings"] = _rows(conn, sa.select(s.trainings).where(s.trainings.c.officer_id == officer_id)
                               .order_by(s.trainings.c.completed_on, s.trainings.c.training_id))
@@ -127,15 +127,9 @@ def officer(conn: Connection, principal: Principal, officer_id: str) -> Item:
 def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
              facility_id: str | None = None, agency_id: str | None = None, status: str | None = None,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    _require_mfa(conn, principal, "list_bookings", "bookings", now, mfa_required)
-    query = sa.select(s.bookings).where(*_scoped(conn, principal, s.bookings.c.agency_id),
-                                        *_equal(s.bookings.c.facility_id, facility_id),
-                                        *_equal(s.bookings.c.agency_id, agency_id),
-                                        *_equal(s.bookings.c.status, status))
-    page = _page(conn, query, s.bookings.c.booking_id, after, limit)
-    _log_list(conn, principal, "bookings", page, "booking_id", now,
-              facility_id=facility_id, agency_id=agency_id, status=status, after=after)
-    return page
+    return _person_list(conn, principal, "bookings", sa.select(s.bookings), s.bookings.c.booking_id,
+                        {"facility_id": facility_id, "agency_id": agency_id, "status": status},
+                        now=now, mfa_required=mfa_required, after=after, limit=limit)
 
 
 def booking(conn: Connection, principal: Principal, booking_id: str, *, now: datetime, mfa_required: bool) -> Item:
@@ -148,15 +142,9 @@ def booking(conn: Connection, principal: Principal, booking_id: str, *, now: dat
 def warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
              booking_id: str | None = None, agency_id: str | None = None, status: str | None = None,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    _require_mfa(conn, principal, "list_warrants", "warrants", now, mfa_required)
-    query = sa.select(s.warrants).where(*_scoped(conn, principal, s.warrants.c.agency_id),
-                                        *_equal(s.warrants.c.booking_id, booking_id),
-                                        *_equal(s.warrants.c.agency_id, agency_id),
-                                        *_equal(s.warrants.c.status, status))
-    page = _page(conn, query, s.warrants.c.warrant_id, after, limit)
-    _log_list(conn, principal, "warrants", page, "warrant_id", now,
-              booking_id=booking_id, agency_id=agency_id, status=status, after=after)
-    return page
+    return _person_list(conn, principal, "warrants", sa.select(s.warrants), s.warrants.c.warrant_id,
+                        {"booking_id": booking_id, "agency_id": agency_id, "status": status},
+                        now=now, mfa_required=mfa_required, after=after, limit=limit)
 
 
 def warrant(conn: Connection, principal: Principal, warrant_id: str, *, now: datetime, mfa_required: bool) -> Item:
@@ -174,16 +162,12 @@ def holds(conn: Connection, principal: Principal, *, now: datetime, mfa_required
           facility_id: str | None = None, agency_id: str | None = None, due_within: timedelta | None = None,
           after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
     """Holds with their deadline in UTC and facility time; `due_within` keeps open holds due by now + it."""
-    _require_mfa(conn, principal, "list_holds", "holds", now, mfa_required)
     open_ = s.holds.c.status == HoldStatus.OPEN.value
     due = [] if due_within is None else [open_, s.holds.c.deadline.is_not(None), s.holds.c.deadline <= now + due_within]
-    query = _HOLDS.where(*_scoped(conn, principal, s.holds.c.agency_id), *_equal(s.holds.c.status, status),
-                         *_equal(s.holds.c.facility_id, facility_id), *_equal(s.holds.c.agency_id, agency_id), *due)
-    page = _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _hold(row, now))
-    _log_list(conn, principal, "holds", page, "hold_id", now, status=status, facility_id=facility_id,
-              agency_id=agency_id, due_within=None if due_within is None else int(due_within.total_seconds()),
-              after=after)
-    return page
+    return _person_list(conn, principal, "holds", _HOLDS.where(*due), s.holds.c.hold_id,
+                        {"status": status, "facility_id": facility_id, "agency_id": agency_id},
+                        noted={"due_within": None if due_within is None else int(due_within.total_seconds())},
+                        now=now, mfa_required=mfa_required, after=after, limit=limit, shape=lambda row: _hold(row, now))
 
 
 def hold(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool) -> Item:
@@ -325,6 +309,20 @@ def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action:
         raise NotFound.of(field, resource.partition(":")[2])
     _log(conn, principal, action, resource, "ok", now)
     return row
+
+
+def _person_list(conn: Connection, principal: Principal, what: str, query: sa.Select[Any], key: sa.Column[Any],
+                 filters: Mapping[str, object], *, now: datetime, mfa_required: bool, after: str | None, limit: int,
+                 noted: Mapping[str, object] | None = None, shape: Callable[[Row[Any]], Item] | None = None) -> Page:
+    """A list of person records: MFA-gated, within scope, narrowed to rows whose column equals each given
+    filter, and logged with the query asked (the filters, what the caller `noted`, `after`)."""
+    _require_mfa(conn, principal, f"list_{what}", what, now, mfa_required)
+    table = key.table
+    query = query.where(*_scoped(conn, principal, table.c.agency_id),
+                        *(term for name, value in filters.items() for term in _equal(table.c[name], value)))
+    page = _page(conn, query, key, after, limit, shape)
+    _log_list(conn, principal, what, page, key.name, now, **filters, **(noted or {}), after=after)
+    return page
 
 
 def _log_list(conn: Connection, principal: Principal, what: str, page: Page, key: str, now: datetime,
