@@ -7,7 +7,8 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 import typer
@@ -39,7 +40,7 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLi
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="Policy YAML (default: the shipped policy).")]
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -250,13 +251,17 @@ def verify(db: DbOption = None) -> None:
 
 @policy_app.command("show")
 def policy_show(
-    policy: PolicyOption = None, at: Annotated[str | None, typer.Option(help="ISO 8601 instant")] = None
+    policy: PolicyOption = None, at: Annotated[str | None, typer.Option(help="ISO 8601 instant")] = None,
+    zone: Annotated[str, typer.Option(help="IANA time zone whose calendar day is read (an agency's)")] = "UTC",
 ) -> None:
-    """The policy in force at a moment (default now): every rule id, value and citation."""
+    """The policy in force at a moment (default now) on a zone's calendar: every rule id, value and citation."""
     rules = _policy(policy)
     moment = parse_instant(at, "at") if at else _now()
-    view = rules.at(moment)
-    table = Table(title=f"Policy in force on {view.day} ({rules.source})")
+    try:
+        view = rules.at(moment, ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"--zone must be an IANA time zone such as America/Chicago; got {zone!r}")
+    table = Table(title=f"Policy in force on {view.day} in {zone} ({rules.source})")
     for column in ("rule id", "value", "from", "citation"):
         table.add_column(column, overflow="fold")
     for _key, entries in sorted(rules.parameters.items()):

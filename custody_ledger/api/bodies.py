@@ -106,6 +106,8 @@ class SignAgreement(Body):
 class ChangeAgreement(Body):
     agreement_id: Id
     reason: Text
+    effective_on: date | None = Field(
+        None, description="The day the written notice takes effect: its own day when omitted, never earlier")
 
 
 class NominateOfficer(Body):
@@ -143,6 +145,15 @@ class ChangeCertificate(Body):
     officer_id: Id
     model: AgreementModel
     reason: Text
+    effective_on: date | None = Field(
+        None, description="The day the written notice takes effect: its own day when omitted, never earlier")
+
+
+class SeparateOfficer(Body):
+    officer_id: Id
+    reason: Text
+    effective_on: date | None = Field(
+        None, description="The day the officer left the agency: the notice's own day when omitted, never earlier")
 
 
 class PersonIn(BaseModel):

@@ -22,7 +22,7 @@ from custody_ledger.ledger.schema import agencies
 from .auth import Forbidden, Principal, Role, log_access
 
 _JAIL = frozenset({"book_person", "release_from_criminal_custody", "release_hold"})
-_AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer"})
+_AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer", "separate_officer"})
 _OFFICER = frozenset({"serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"})
 _SUPERVISOR = frozenset({
     "register_agency", "review_agreement", "record_background_check", "record_training", "certify_officer",
@@ -50,7 +50,7 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     **{c: ("agreement", "agreement_id") for c in ("review_agreement", "sign_agreement", "suspend_agreement",
                                                   "reinstate_agreement", "terminate_agreement")},
     **{c: ("officer", "officer_id") for c in ("record_background_check", "record_training", "certify_officer",
-                                              "suspend_certificate", "revoke_certificate")},
+                                              "suspend_certificate", "revoke_certificate", "separate_officer")},
     **{c: ("booking", "booking_id") for c in ("release_from_criminal_custody", "lodge_warrant", "interview_status",
                                               "issue_detainer", "enter_ice_data")},
     "book_person": ("facility", "facility_id"),
@@ -126,8 +126,8 @@ def _command_agency(conn: Connection, command: str, payload: Any) -> Any:
     """The agency a command's target belongs to; None when the target does not exist (yet)."""
     if command in ("register_field_office", "register_agency"):
         return _UNSCOPED
-    if command in _AGENCY_ADMIN:
-        return payload.agency_id
+    if command not in _TARGETS:
+        return payload.agency_id  # register_facility, request_agreement, nominate_officer name their agency
     kind, field = _TARGETS[command]
     entity = projections.load(conn, kind, **{_key(kind): getattr(payload, field)})
     # An unknown target: the handler answers not found, which leaks nothing.

@@ -1,4 +1,8 @@
-"""What a handler gets: one open transaction, the moment, and the policy in force then."""
+"""What a handler gets: one open transaction, the moment, and the policy in force then.
+
+`view` is the policy on the local day of `at` on the command's calendar (app.calendar); its `day` is
+the day every agreement, certificate and notice date of the command is read in.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ class Tx:
 
     def load_where(self, kind: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
         return projections.load_where(self.conn, kind, *conditions)
+
+    def as_of(self, kind: str, **key: Any) -> Any:
+        """The entity as it stood at this command's `at`, on its calendar: what legal questions are decided on."""
+        return projections.state_at(self.conn, kind, self.at, self.view.day, **key)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from custody_ledger.domain.events import ActionRefused, event_stream
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
+from . import calendar
 from .access import authorize_command, log_denial, require_role
 from .auth import Principal
 from .context import Outcome, Tx
@@ -125,9 +126,9 @@ def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Poli
             raise Conflict("idempotency_key was already used for a different command", field="idempotency_key")
         return Result.from_stored(prior[1])
     at = env.occurred_at or now
-    view = policy.at(at)
-    timing.check_not_future(at, now, view)
-    tx = Tx(conn, at, now, env.actor, env.idempotency_key, policy, view)
+    tx = Tx(conn, at, now, env.actor, env.idempotency_key, policy, policy.at(at, calendar.UTC_ZONE))
+    tx = replace(tx, view=policy.at(at, calendar.zone_for(tx, env.command, env.payload)))
+    timing.check_not_future(at, now, tx.view)
     error: RuleViolation | None = None
     try:
         outcome = HANDLERS[env.command](tx, env.command, env.payload)

@@ -11,7 +11,7 @@ Lists page by primary key: `after` is the last key of the previous page, `next` 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from custody_ledger.domain import clock
 from custody_ledger.domain.errors import DomainError, Invalid, NotFound
 from custody_ledger.domain.model import AgreementModel, HoldStatus
-from custody_ledger.domain.policy import Policy, PolicyView
+from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
 from custody_ledger.ledger import schema as s
 
@@ -206,17 +206,19 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
 def alerts(conn: Connection, principal: Principal, *, now: datetime, policy: Policy, agency_id: str | None = None,
            after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
     """Open holds past one of their alert times (custody.alerts) or past the limit (custody.violation)."""
-    view = policy.at(now)
-    leads = view.alert_leads
-    # The earliest alert comes `max(leads)` before the deadline: no hold due later has one yet.
-    horizon = max(leads, default=timedelta(0))
+    # The earliest alert comes `max(leads)` before the deadline: no hold due later has one yet. Leads are
+    # read on each facility's day below, so the widest lead ever in the policy bounds the query.
+    horizon = timedelta(hours=max(max(e.value, default=0) for e in policy.parameters["alert_before_hours"]))
     query = _HOLDS.where(s.holds.c.status == HoldStatus.OPEN.value, s.holds.c.deadline.is_not(None),
                          s.holds.c.deadline <= now + horizon, *_scoped(conn, principal, s.holds.c.agency_id),
                          *_equal(s.holds.c.agency_id, agency_id))
-    return _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _alert(row, now, view, leads))
+    return _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _alert(row, now, policy))
 
 
-def _alert(row: Row[Any], now: datetime, view: PolicyView, leads: Sequence[timedelta]) -> Item:
+def _alert(row: Row[Any], now: datetime, policy: Policy) -> Item:
+    """Judged under the policy of the facility's own day."""
+    view = policy.at(now, ZoneInfo(row.timezone))
+    leads = view.alert_leads
     deadline: datetime = row.deadline
     if clock.is_overdue(deadline, now):
         kind, rule, alert_at = "violation", view.rule("custody.violation"), deadline

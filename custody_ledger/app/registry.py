@@ -23,6 +23,7 @@ HANDLERS: dict[str, Handler] = {
     "nominate_officer": officers.nominate_officer,
     "record_background_check": officers.record_background_check,
     "record_training": officers.record_training,
+    "separate_officer": officers.separate_officer,
     "certify_officer": officers.certify_officer,
     "suspend_certificate": officers.change_certificate,
     "revoke_certificate": officers.change_certificate,

@@ -31,6 +31,7 @@ from .events import (
     FacilityRegistered,
     FieldOfficeRegistered,
 )
+from .history import require_not_backdated
 from .model import (
     Agency,
     Agreement,
@@ -138,17 +139,19 @@ def decide_change_agreement(
 ) -> list[AgreementSuspended | AgreementReinstated | AgreementTerminated | CertificateRevoked]:
     found = _found(agreement, cmd.agreement_id)
     lifecycle.advance(lifecycle.AGREEMENT, found.status, action, f"agreement {found.agreement_id}", view)
+    effective_on = require_not_backdated(cmd.effective_on, view)
     if action == "suspend":
-        return [AgreementSuspended(cmd.agreement_id, cmd.reason)]
+        return [AgreementSuspended(cmd.agreement_id, cmd.reason, effective_on)]
     if action == "reinstate":
-        return [AgreementReinstated(cmd.agreement_id, cmd.reason)]
+        return [AgreementReinstated(cmd.agreement_id, cmd.reason, effective_on)]
     rule = view.rule("agreement.termination_ends_certificates")
     ended = [
-        CertificateRevoked(c.officer_id, c.model, f"agreement {cmd.agreement_id} terminated: {cmd.reason}", rule.id)
+        CertificateRevoked(c.officer_id, c.model, f"agreement {cmd.agreement_id} terminated: {cmd.reason}", rule.id,
+                           effective_on)
         for c in certificates
         if c.agreement_id == cmd.agreement_id and c.status is not CertificateStatus.REVOKED
     ]
-    return [AgreementTerminated(cmd.agreement_id, cmd.reason), *ended]
+    return [AgreementTerminated(cmd.agreement_id, cmd.reason, effective_on), *ended]
 
 
 def evolve_field_office(_: FieldOffice | None, event: FieldOfficeRegistered) -> FieldOffice:

@@ -90,6 +90,7 @@ class ChangeAgreement:
 
     agreement_id: AgreementId
     reason: str
+    effective_on: date | None = None  # the notice's own day when omitted; never earlier
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,15 @@ class NominateOfficer:
 class RecordBackgroundCheck:
     officer_id: OfficerId
     result: BackgroundResult
+
+
+@dataclass(frozen=True)
+class SeparateOfficer:
+    """The officer left the agency (or its 287(g) program): every delegation to them ends."""
+
+    officer_id: OfficerId
+    reason: str
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ class ChangeCertificate:
     officer_id: OfficerId
     model: AgreementModel
     reason: str
+    effective_on: date | None = None  # the notice's own day when omitted; never earlier
 
 
 @dataclass(frozen=True)
@@ -213,6 +224,7 @@ COMMANDS: dict[str, type[Any]] = {
     "nominate_officer": NominateOfficer,
     "record_background_check": RecordBackgroundCheck,
     "record_training": RecordTraining,
+    "separate_officer": SeparateOfficer,
     "certify_officer": CertifyOfficer,
     "suspend_certificate": ChangeCertificate,
     "revoke_certificate": ChangeCertificate,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import assert_never
+from zoneinfo import ZoneInfo
 
 from . import authority, clock, lifecycle
 from .agreements import require_new, require_timezone
@@ -43,12 +44,16 @@ from .model import (
     Booking,
     BookingStatus,
     Certificate,
+    ChargeStatus,
+    CriminalReleaseReason,
     Facility,
     FieldOffice,
     FlagKind,
     Hold,
     HoldStatus,
     Officer,
+    ReleaseReason,
+    Training,
     Warrant,
     WarrantForm,
     WarrantStatus,
@@ -68,27 +73,28 @@ _JAIL_EVENTS: Mapping[str, type[JailEvent]] = {
 
 @dataclass(frozen=True)
 class OfficerStanding:
-    """What authority.decide needs about one officer at one moment."""
+    """What authority.decide needs about one officer, each part as it stood at the act (domain.history)."""
 
     officer: Officer | None
     certificates: Sequence[Certificate]
     agreements: Mapping[AgreementId, Agreement]
+    trainings: Sequence[Training]
 
-    def decide(self, command: str, at: datetime, facility: Facility, view: PolicyView) -> authority.Decision:
-        """Judged on the calendar of the facility where the officer acts."""
+    def decide(self, command: str, at: datetime, view: PolicyView) -> authority.Decision:
+        """`view` is on the calendar of the facility where the officer acts."""
         return authority.decide(
             command, officer=self.officer, certificates=self.certificates, agreements=self.agreements,
-            at=at, zone=require_timezone(facility.timezone), view=view,
+            trainings=self.trainings, at=at, view=view,
         )
 
 
 def decide_book_person(
-    cmd: BookPerson, existing: Booking | None, facility: Facility | None, at: datetime, view: PolicyView
+    cmd: BookPerson, existing: Booking | None, facility: Facility | None, view: PolicyView
 ) -> list[PersonBooked]:
     require_new(existing, "booking", cmd.booking_id, "booking_id", view)
     if facility is None:
         raise NotFound.of("facility_id", cmd.facility_id)
-    if cmd.person.dob >= authority.agency_day(at, require_timezone(facility.timezone)):
+    if cmd.person.dob >= view.day:
         raise Invalid("person.dob must be before the booking date", field="person.dob")
     a_number = cmd.person.a_number
     if a_number is not None and not (a_number.startswith("A") and a_number[1:].isdigit() and len(a_number) in (9, 10)):
@@ -112,7 +118,24 @@ def decide_release_from_criminal_custody(
 ) -> list[ReleasedFromCriminalCustody]:
     found = _booking(booking, cmd.booking_id)
     lifecycle.advance(lifecycle.BOOKING, found.status, "release", f"booking {found.booking_id}", view)
+    _require_release_reason_fits(cmd.reason, found, view)
     return [ReleasedFromCriminalCustody(cmd.booking_id, cmd.reason)]
+
+
+def _require_release_reason_fits(reason: CriminalReleaseReason, booking: Booking, view: PolicyView) -> None:
+    """A reason is a fact about the booking, checked where the booking can tell."""
+    match reason:
+        case CriminalReleaseReason.SENTENCE_SERVED if booking.charge_status is not ChargeStatus.CONVICTED:
+            raise RuleViolation(view.rule("release.sentence_served"), field="reason",
+                                message=f"Booking {booking.booking_id} is on pending charges: there is no sentence "
+                                        "to have served.")
+        case CriminalReleaseReason.CHARGES_DROPPED if booking.charge_status is not ChargeStatus.PENDING:
+            raise RuleViolation(view.rule("release.charges_dropped"), field="reason",
+                                message=f"Booking {booking.booking_id} is for a conviction: there are no pending "
+                                        "charges to drop.")
+        case _:
+            # Bail, a court order and other reasons come from outside the ledger: nothing here can contradict them.
+            return
 
 
 def decide_lodge_warrant(
@@ -120,11 +143,12 @@ def decide_lodge_warrant(
     existing: Warrant | None,
     booking: Booking | None,
     others: Sequence[Warrant],
+    at: datetime,
     view: PolicyView,
 ) -> list[WarrantLodged | RecordFlagged]:
     require_new(existing, "warrant", cmd.warrant_id, "warrant_id", view)
     found = _booking(booking, cmd.booking_id)
-    if found.status is not BookingStatus.IN_CRIMINAL_CUSTODY:
+    if found.released_at is not None and found.released_at <= at:
         raise Conflict(f"booking {found.booking_id} was already released from criminal custody; a warrant is "
                        "lodged while the person is held", field="booking_id", rule=view.rule("lifecycle.booking"))
     events: list[WarrantLodged | RecordFlagged] = [
@@ -162,7 +186,7 @@ class ServeState:
 def decide_serve_warrant(
     cmd: ServeWarrant, state: ServeState, at: datetime, policy: Policy, view: PolicyView
 ) -> list[WarrantServed | HoldOpened | RecordFlagged]:
-    """The WSO arrest at release; the deadline is fixed under the policy in force when the clock starts."""
+    """The WSO arrest at release, judged on the facts in force at `at` (`view`: the facility's day then)."""
     require_new(state.existing_hold, "hold", cmd.hold_id, "hold_id", view)
     if state.standing.officer is None:
         raise NotFound.of("officer_id", cmd.officer_id)
@@ -171,7 +195,7 @@ def decide_serve_warrant(
         raise NotFound.of("warrant_id", cmd.warrant_id)
     booking, facility = state.booking, state.facility
     assert booking is not None and facility is not None, "a lodged warrant always has its booking"
-    cert = state.standing.decide("serve_warrant", at, facility, view).enforce()
+    cert = state.standing.decide("serve_warrant", at, view).enforce()
     assert cert is not None
     _require_servable(warrant, view)
     officer = state.standing.officer
@@ -185,7 +209,8 @@ def decide_serve_warrant(
                                     "may be served only at release.")
     if state.open_hold_on_booking is not None:
         raise Conflict(f"booking {booking.booking_id} is already under open hold "
-                       f"{state.open_hold_on_booking.hold_id}", field="warrant_id", rule=view.rule("hold.ends_once"))
+                       f"{state.open_hold_on_booking.hold_id}; a second hold would start a second clock for the "
+                       "same custody", field="warrant_id", rule=view.rule("hold.one_open_per_booking"))
     agreement = state.standing.agreements[cert.agreement_id]
     return _open_hold(cmd, warrant, booking, facility, agreement.igsa, at, policy, view)
 
@@ -203,12 +228,15 @@ def _open_hold(
     at: datetime, policy: Policy, view: PolicyView,
 ) -> list[WarrantServed | HoldOpened | RecordFlagged]:
     assert booking.released_at is not None
+    zone = require_timezone(facility.timezone)
     start = clock.clock_start(booking.released_at, at)
-    in_force = policy.at(start).custody_limit  # judged by the rule in force when the clock started
+    started = policy.at(start, zone)  # judged by the rule in force on the facility's day the clock started
+    in_force = started.custody_limit
+    limit_end = clock.deadline(start, in_force.limit, in_force.counting, zone, started.is_holiday)
+    assert limit_end is not None
+    _require_within_limit(booking, at, limit_end, in_force.limit, zone, view)
     # Under an IGSA detention continues under that contract: no 48-hour deadline (DOMAIN.md).
-    deadline = None if igsa else clock.deadline(
-        start, in_force.limit, in_force.counting, require_timezone(facility.timezone), policy.at(start).is_holiday
-    )
+    deadline = None if igsa else limit_end
     events: list[WarrantServed | HoldOpened | RecordFlagged] = [
         WarrantServed(cmd.warrant_id, cmd.hold_id, cmd.officer_id),
         HoldOpened(cmd.hold_id, warrant.warrant_id, booking.booking_id, booking.facility_id, booking.agency_id,
@@ -224,16 +252,37 @@ def _open_hold(
     return events
 
 
+def _require_within_limit(
+    booking: Booking, at: datetime, limit_end: datetime, limit: timedelta, zone: ZoneInfo, view: PolicyView
+) -> None:
+    """No hold may begin unlawful: at the limit's end the person had to be set free (DOMAIN.md, step 4).
+
+    The line: an arrest strictly before the limit's end opens a hold (flagged for the time held without
+    authority); an arrest at the end itself or later is refused, since the hold would open with no lawful
+    time left. It applies under an IGSA too: the contract covers detention after a timely arrest, not the
+    time between release and arrest.
+    """
+    if at < limit_end:
+        return
+    assert booking.released_at is not None
+    released = booking.released_at.astimezone(zone).isoformat()
+    raise RuleViolation(
+        view.rule("custody.serve_within_limit"), field="occurred_at",
+        message=f"Booking {booking.booking_id} was released from criminal custody at {released}; the "
+                f"{limit.total_seconds() / 3600:g}-hour limit ran out at {limit_end.astimezone(zone).isoformat()}, "
+                "before this arrest. The person had to be released then: no hold may begin after the limit.",
+    )
+
+
 def decide_jail_processing(
-    command: str, cmd: JailProcessing, booking: Booking | None, facility: Facility | None, standing: OfficerStanding,
-    at: datetime, view: PolicyView,
+    command: str, cmd: JailProcessing, booking: Booking | None, standing: OfficerStanding, at: datetime,
+    view: PolicyView,
 ) -> list[JailEvent]:
     """interview_status, issue_detainer, enter_ice_data: JEM functions; a WSO is refused (authority.wso)."""
     found = _booking(booking, cmd.booking_id)
     if standing.officer is None:
         raise NotFound.of("officer_id", cmd.officer_id)
-    assert facility is not None, "a booking always has its facility"
-    standing.decide(command, at, facility, view).enforce()
+    standing.decide(command, at, view).enforce()
     if found.agency_id != standing.officer.agency_id:
         raise RuleViolation(view.rule("jem.own_facility"), field="booking_id",
                             message=f"Booking {found.booking_id} is not in a facility of agency "
@@ -274,14 +323,41 @@ def decide_transfer_custody(
 
 
 def decide_release_hold(
-    cmd: ReleaseHold, hold: Hold | None, at: datetime, view: PolicyView
+    cmd: ReleaseHold, hold: Hold | None, warrant_cancelled: bool, at: datetime, view: PolicyView
 ) -> list[HoldReleased | RecordFlagged]:
+    """`warrant_cancelled`: whether the hold's warrant had been cancelled by `at` (domain.history)."""
     found = _hold(hold, cmd.hold_id)
     lifecycle.advance(lifecycle.HOLD, found.status, "release", f"hold {found.hold_id}", view)
     _not_before_arrest(found, at)
+    _require_release_reason_holds(cmd.reason, found, warrant_cancelled, at, view)
     flag = _past_limit_flag(found, at, view)
     event = HoldReleased(cmd.hold_id, cmd.reason, flag is not None)
     return [event] if flag is None else [event, flag]
+
+
+def _require_release_reason_holds(
+    reason: ReleaseReason, hold: Hold, warrant_cancelled: bool, at: datetime, view: PolicyView
+) -> None:
+    """A release reason is a fact; the ones the ledger can check are checked (DOMAIN.md, step 5)."""
+    match reason:
+        case ReleaseReason.LIMIT_REACHED:
+            if hold.deadline is None:
+                raise RuleViolation(view.rule("release.limit_reached"), field="reason",
+                                    message=f"Hold {hold.hold_id} is under an IGSA and has no limit to reach.")
+            if at < hold.deadline:
+                raise RuleViolation(view.rule("release.limit_reached"), field="reason",
+                                    message=f"Hold {hold.hold_id} reaches its limit at {hold.deadline.isoformat()}, "
+                                            f"after this release at {at.isoformat()}.")
+        case ReleaseReason.WARRANT_CANCELLED:
+            if not warrant_cancelled:
+                raise RuleViolation(view.rule("release.warrant_cancelled"), field="reason",
+                                    message=f"Warrant {hold.warrant_id} of hold {hold.hold_id} had not been "
+                                            f"cancelled by {at.isoformat()}.")
+        case ReleaseReason.ICE_DECLINED | ReleaseReason.COURT_ORDER | ReleaseReason.OTHER:
+            # ICE's word and a court's order are not in the ledger: nothing here can contradict them.
+            return
+        case _:
+            assert_never(reason)
 
 
 def _not_before_arrest(hold: Hold, at: datetime) -> None:

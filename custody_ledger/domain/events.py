@@ -105,16 +105,19 @@ class AgreementSigned(AgreementEvent):
 @dataclass(frozen=True)
 class AgreementSuspended(AgreementEvent):
     reason: str
+    effective_on: date | None = None  # a written notice may name a later day (DOMAIN.md); never an earlier one
 
 
 @dataclass(frozen=True)
 class AgreementReinstated(AgreementEvent):
     reason: str
+    effective_on: date | None = None  # a written notice may name a later day (DOMAIN.md); never an earlier one
 
 
 @dataclass(frozen=True)
 class AgreementTerminated(AgreementEvent):
     reason: str
+    effective_on: date | None = None  # a written notice may name a later day (DOMAIN.md); never an earlier one
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,14 @@ class OfficerNominated(OfficerEvent):
 @dataclass(frozen=True)
 class BackgroundCheckRecorded(OfficerEvent):
     result: BackgroundResult
+
+
+@dataclass(frozen=True)
+class OfficerSeparated(OfficerEvent):
+    """The officer left the agency: authority, which is delegated to the agency's employees, ends."""
+
+    reason: str
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -175,12 +186,14 @@ class OfficerCertified(CertificateEvent):
 @dataclass(frozen=True)
 class CertificateSuspended(CertificateEvent):
     reason: str
+    effective_on: date | None = None  # a written notice may name a later day (DOMAIN.md); never an earlier one
 
 
 @dataclass(frozen=True)
 class CertificateRevoked(CertificateEvent):
     reason: str
     rule_id: str | None = None
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +358,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "agreement_terminated": AgreementTerminated,
     "officer_nominated": OfficerNominated,
     "background_check_recorded": BackgroundCheckRecorded,
+    "officer_separated": OfficerSeparated,
     "training_recorded": TrainingRecorded,
     "officer_certified": OfficerCertified,
     "certificate_suspended": CertificateSuspended,

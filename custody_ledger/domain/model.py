@@ -147,7 +147,7 @@ class Agreement:
     status_reason: str | None = None
 
     def in_force_on(self, day: date) -> bool:
-        """Active, already effective and not yet expired on the agency's calendar day (see authority.agency_day):
+        """Active, already effective and not yet expired on the agency's calendar day (PolicyView.day):
         the 2020 jail-model MOAs have no expiry."""
         return (
             self.status is AgreementStatus.ACTIVE
@@ -164,6 +164,8 @@ class Officer:
     name: str
     badge: str
     background: BackgroundResult | None = None
+    separation_reason: str | None = None  # set once the officer has left the agency
+    separated_on: date | None = None  # the day the separation notice named, if any
 
 
 @dataclass(frozen=True)

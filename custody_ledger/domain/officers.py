@@ -9,16 +9,25 @@ from typing import assert_never
 
 from . import lifecycle
 from .agreements import require_new
-from .commands import CertifyOfficer, ChangeCertificate, NominateOfficer, RecordBackgroundCheck, RecordTraining
-from .errors import Invalid, NotFound, RuleViolation
+from .commands import (
+    CertifyOfficer,
+    ChangeCertificate,
+    NominateOfficer,
+    RecordBackgroundCheck,
+    RecordTraining,
+    SeparateOfficer,
+)
+from .errors import Conflict, Invalid, NotFound, RuleViolation
 from .events import (
     BackgroundCheckRecorded,
     CertificateRevoked,
     CertificateSuspended,
     OfficerCertified,
     OfficerNominated,
+    OfficerSeparated,
     TrainingRecorded,
 )
+from .history import require_not_backdated
 from .ids import TrainingId
 from .model import (
     Agency,
@@ -33,6 +42,7 @@ from .model import (
 from .policy import PolicyView
 
 CertificateEvent = OfficerCertified | CertificateSuspended | CertificateRevoked
+OfficerEvent = OfficerNominated | BackgroundCheckRecorded | OfficerSeparated
 
 
 def _found(officer: Officer | None, ident: str) -> Officer:
@@ -55,6 +65,23 @@ def decide_record_background_check(
 ) -> list[BackgroundCheckRecorded]:
     _found(officer, cmd.officer_id)
     return [BackgroundCheckRecorded(cmd.officer_id, cmd.result)]
+
+
+def decide_separate_officer(
+    cmd: SeparateOfficer, officer: Officer | None, certificates: Sequence[Certificate], view: PolicyView
+) -> list[OfficerSeparated | CertificateRevoked]:
+    """Leaving the agency ends every delegation at once, as terminating an agreement does (DOMAIN.md)."""
+    found = _found(officer, cmd.officer_id)
+    if found.separation_reason is not None:
+        raise Conflict(f"officer {found.officer_id} has already left the agency", field="officer_id",
+                       rule=view.rule("officer.with_agency"))
+    effective_on = require_not_backdated(cmd.effective_on, view)
+    rule = view.rule("officer.with_agency")
+    ended = [
+        CertificateRevoked(c.officer_id, c.model, f"officer left the agency: {cmd.reason}", rule.id, effective_on)
+        for c in certificates if c.status is not CertificateStatus.REVOKED
+    ]
+    return [OfficerSeparated(cmd.officer_id, cmd.reason, effective_on), *ended]
 
 
 def decide_record_training(
@@ -94,6 +121,10 @@ def decide_certify_officer(
     found = _found(officer, cmd.officer_id)
     if agreement is None:
         raise NotFound.of("agreement_id", cmd.agreement_id)
+    if found.separation_reason is not None:
+        raise RuleViolation(view.rule("officer.with_agency"), field="officer_id",
+                            message=f"Officer {found.officer_id} has left agency {found.agency_id}: "
+                                    f"{found.separation_reason}.")
     if existing is not None:
         lifecycle.advance(lifecycle.CERTIFICATE, existing.status, "certify", f"certificate {cmd.officer_id}", view)
     if found.background is not BackgroundResult.PASSED:
@@ -154,16 +185,24 @@ def decide_change_certificate(
         raise NotFound(f"officer {cmd.officer_id} holds no {cmd.model.value} certificate", field="officer_id")
     subject = f"certificate {cmd.officer_id}/{cmd.model.value}"
     lifecycle.advance(lifecycle.CERTIFICATE, certificate.status, action, subject, view)
+    effective_on = require_not_backdated(cmd.effective_on, view)
     if action == "suspend":
-        return [CertificateSuspended(cmd.officer_id, cmd.model, cmd.reason)]
-    return [CertificateRevoked(cmd.officer_id, cmd.model, cmd.reason)]
+        return [CertificateSuspended(cmd.officer_id, cmd.model, cmd.reason, effective_on)]
+    return [CertificateRevoked(cmd.officer_id, cmd.model, cmd.reason, None, effective_on)]
 
 
-def evolve_officer(officer: Officer | None, event: OfficerNominated | BackgroundCheckRecorded) -> Officer:
-    if isinstance(event, OfficerNominated):
-        return Officer(event.officer_id, event.agency_id, event.name, event.badge)
-    assert officer is not None, "background_check_recorded before officer_nominated"
-    return replace(officer, background=event.result)
+def evolve_officer(officer: Officer | None, event: OfficerEvent) -> Officer:
+    match event:
+        case OfficerNominated():
+            return Officer(event.officer_id, event.agency_id, event.name, event.badge)
+        case BackgroundCheckRecorded():
+            assert officer is not None, "background_check_recorded before officer_nominated"
+            return replace(officer, background=event.result)
+        case OfficerSeparated():
+            assert officer is not None, "officer_separated before officer_nominated"
+            return replace(officer, separation_reason=event.reason, separated_on=event.effective_on)
+        case _:
+            assert_never(event)
 
 
 def evolve_training(_: Training | None, e: TrainingRecorded) -> Training:

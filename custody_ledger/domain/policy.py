@@ -1,7 +1,7 @@
 """Rules as dated data: a value applies from its date until the next one (cf. OpenFisca parameters).
 
 `Policy.from_mapping` validates the parsed policy file and names the file, key and reason of
-any fault; `Policy.at(moment)` gives the view in force then, so history is judged by the rule
+any fault; `Policy.at(moment, zone)` gives the view in force then, so history is judged by the rule
 of its own time (a hold keeps the limit in force when its clock started).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from .calendar import HolidayRule, holiday_checker, parse_holiday_rule
@@ -78,7 +78,8 @@ def _pick(entries: Sequence[Dated], day: date, key: str) -> Dated:
 
 @dataclass(frozen=True)
 class PolicyView:
-    """The policy in force on one day."""
+    """The policy in force on one day of the agency's calendar: the same day an act's agreement and
+    certificate dates are read in (DOMAIN.md, one calendar)."""
 
     policy: Policy
     day: date
@@ -122,6 +123,11 @@ class PolicyView:
         pass_percent, failures = entry.value
         return TrainingExam(entry.rule, pass_percent, failures)
 
+    @property
+    def refresher_months(self) -> Dated:
+        """How long a model's training stays current: the last passed course must be this recent."""
+        return self._value("training_refresher_months")
+
     def training(self, model: AgreementModel) -> Dated:
         return self._value(f"training_hours.{model.value}")
 
@@ -143,8 +149,10 @@ class Policy:
                 by_id.setdefault(entry.rule.id, []).append(entry)
         return by_id
 
-    def at(self, moment: datetime) -> PolicyView:
-        return PolicyView(self, moment.date())
+    def at(self, moment: datetime, zone: tzinfo) -> PolicyView:
+        """The view in force on the local day of `moment` in `zone` (the facility's for acts on people, the
+        field office's for certification and training): 2019-05-05 20:00 CDT is still 5 May there."""
+        return PolicyView(self, moment.astimezone(zone).date())
 
     def rule_ids(self) -> frozenset[str]:
         ids = {e.rule.id for entries in self.parameters.values() for e in entries}
@@ -307,4 +315,5 @@ _READERS: dict[str, Reader] = {
     "late_entry_hours": _hours,
     "federal_holidays": _holidays,
     "training_exam": _exam,
+    "training_refresher_months": _hours,
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from functools import cached_property
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from custody_ledger.domain import agreements as ag
 from custody_ledger.domain import custody as cu
+from custody_ledger.domain import history
 from custody_ledger.domain import model as m
 from custody_ledger.domain import officers as of
 from custody_ledger.domain import oversight as ov
@@ -25,6 +26,7 @@ from custody_ledger.domain.events import event_type
 from custody_ledger.domain.parse import parse
 
 from . import schema as s
+from . import store
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ PROJECTORS: dict[str, tuple[str, Evolve] | None] = {
     "agreement_terminated": ("agreement", _plain(ag.evolve_agreement)),
     "officer_nominated": ("officer", _plain(of.evolve_officer)),
     "background_check_recorded": ("officer", _plain(of.evolve_officer)),
+    "officer_separated": ("officer", _plain(of.evolve_officer)),
     "training_recorded": ("training", _plain(of.evolve_training)),
     "officer_certified": ("certificate", _timed(of.evolve_certificate)),
     "certificate_suspended": ("certificate", _timed(of.evolve_certificate)),
@@ -139,6 +142,23 @@ def load_where(conn: Connection, kind_name: str, *conditions: sa.ColumnElement[b
     kind = KINDS[kind_name]
     rows = conn.execute(sa.select(kind.table).where(*conditions))
     return [parse(kind.entity, dict(r._mapping)) for r in rows]
+
+
+def stream_of(kind_name: str, key: dict[str, Any]) -> str:
+    """The ledger stream holding one entity's history: its kind, then its key parts ("certificate:OFF-1:WSO")."""
+    return ":".join((kind_name, *(str(part) for part in identity(kind_name, key)[1])))
+
+
+def state_at(conn: Connection, kind_name: str, at: datetime, day: date, **key: Any) -> Any:
+    """One entity as it stood at `at` (local day `day`), folded from its own events: the facts in force at
+    an act, whatever was recorded since (domain.history)."""
+
+    def evolve(current: Any, event: Any, occurred_at: datetime) -> Any:
+        entry = PROJECTORS[event_type(event)]
+        assert entry is not None and entry[0] == kind_name, f"{event_type(event)} in the {kind_name} stream"
+        return entry[1](current, event, occurred_at, "")
+
+    return history.state_at(store.history(conn, stream_of(kind_name, key)), at, day, evolve)
 
 
 def project(conn: Connection, events: Sequence[object], at: datetime, actor: str, known: Known | None = None) -> None:

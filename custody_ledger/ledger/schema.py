@@ -123,6 +123,8 @@ officers = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("badge", sa.Text, nullable=False),
     sa.Column("background", sa.String(10)),
+    sa.Column("separation_reason", sa.Text),
+    sa.Column("separated_on", sa.Date),
 )
 
 trainings = sa.Table(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from custody_ledger.domain.events import event_stream, event_type
+from custody_ledger.domain.history import Entry
 
 from . import codec
 from .schema import command_results, events
@@ -94,6 +95,19 @@ def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetim
         if value is not None:
             found[stream] = value
     return found
+
+
+_HISTORY = (
+    sa.select(events.c.type, events.c.payload, events.c.occurred_at)
+    .where(events.c.stream == sa.bindparam("stream"))
+    .order_by(events.c.seq)
+)
+
+
+def history(conn: Connection, stream: str) -> list[Entry]:
+    """Every event of one stream, in recording order, for judging what stood at a moment."""
+    rows = conn.execute(_HISTORY, {"stream": stream})
+    return [Entry(codec.decode_payload(r.type, r.payload), r.occurred_at) for r in rows]
 
 
 _FIND = sa.select(command_results.c.fingerprint, command_results.c.result).where(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from custody_ledger.domain import authority, clock
 from custody_ledger.domain.clock import Counting
-from custody_ledger.domain.ids import AgencyId, AgreementId, OfficerId
+from custody_ledger.domain.ids import AgencyId, AgreementId, OfficerId, TrainingId
 from custody_ledger.domain.model import (
     Agreement,
     AgreementModel,
@@ -26,6 +26,7 @@ from custody_ledger.domain.model import (
     Certificate,
     CertificateStatus,
     Officer,
+    Training,
 )
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger.schema import certificates, flags
@@ -77,7 +78,10 @@ def _certify(world: World, officer: str, model: str = "WSO", agreement: str = "A
 # --- authority.decide: a certificate acts only under an agreement of its model, for the officer's agency ---
 
 AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-VIEW = default_policy().at(AT)
+VIEW = default_policy().at(AT, UTC)
+# Each model's course passed a month before AT: training is current, so only what a test varies decides.
+TRAININGS = tuple(Training(TrainingId(f"O-1/T{i}"), OfficerId("O-1"), m, f"{m} basic", 160, date(2026, 2, 2), 90)
+                  for i, m in enumerate(AgreementModel))
 WSO = AgreementModel.WSO
 OFFICER = Officer(OfficerId("O-1"), AgencyId("A-1"), "Officer One", "17", BackgroundResult.PASSED)
 
@@ -94,7 +98,7 @@ def _wso_certificate(officer: str = "O-1") -> Certificate:
 
 def _serve(*certs: Certificate, agreement: Agreement) -> authority.Decision:
     return authority.decide("serve_warrant", officer=OFFICER, certificates=certs,
-                            agreements={agreement.agreement_id: agreement}, at=AT, zone=ZoneInfo("UTC"), view=VIEW)
+                            agreements={agreement.agreement_id: agreement}, at=AT, trainings=TRAININGS, view=VIEW)
 
 
 def test_a_certificate_under_another_agencys_agreement_gives_no_authority() -> None:
@@ -148,7 +152,7 @@ def test_an_agreement_is_no_longer_in_force_on_its_expiry_date(world: World) -> 
 def test_a_dated_policy_value_applies_on_its_own_first_day() -> None:
     """training.tfm fell from 160 to 40 hours from 2025-01-20: that day already counts 40."""
     first_day = datetime(2025, 1, 20, 0, 0, tzinfo=UTC)
-    assert default_policy().at(first_day).training(AgreementModel.TFM).value == 40
+    assert default_policy().at(first_day, UTC).training(AgreementModel.TFM).value == 40
 
 
 # --- signing and changing agreements -----------------------------------------------------------------
@@ -249,7 +253,7 @@ def test_a_second_warrant_cannot_open_a_second_hold_while_one_is_open(world: Wor
     world.ok("serve_warrant", hold_id="H-1", warrant_id=first, officer_id=officer)
     result = world.run("serve_warrant", hold_id="H-2", warrant_id="WR-2", officer_id=officer)
     assert (result["ok"], (result.get("error") or {}).get("kind"), (result.get("error") or {}).get("rule_id")) == (
-        False, "conflict", "hold.ends_once")
+        False, "conflict", "hold.one_open_per_booking")
 
 
 def test_a_detainer_whose_only_warrant_was_cancelled_is_flagged(world: World, engine) -> None:
@@ -264,7 +268,7 @@ def test_excluding_weekends_a_limit_ending_at_friday_midnight_ends_there_not_on_
     """Thursday 00:00 local + 48 counted hours = Saturday 00:00 local (the end of Friday)."""
     chicago = ZoneInfo("America/Chicago")
     start = datetime(2026, 3, 12, 0, 0, tzinfo=chicago).astimezone(UTC)
-    view = default_policy().at(start)
+    view = default_policy().at(start, UTC)
     end = clock.deadline(start, timedelta(hours=48), Counting.EXCLUDING_WEEKENDS_AND_HOLIDAYS, chicago,
                          view.is_holiday)
     assert end == datetime(2026, 3, 14, 0, 0, tzinfo=chicago).astimezone(UTC)

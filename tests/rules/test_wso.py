@@ -16,7 +16,7 @@ def wso(world: World) -> str:
 
 def _released(world: World, booking: str, form: str = "I-200") -> str:
     warrant = booked_with_warrant(world, booking, form=form)
-    world.ok("release_from_criminal_custody", at=world.later(hours=1), booking_id=booking, reason="sentence_served")
+    world.ok("release_from_criminal_custody", at=world.later(hours=1), booking_id=booking, reason="bail")
     return warrant
 
 

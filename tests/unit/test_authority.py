@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from custody_ledger.domain import authority
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.errors import Invalid
-from custody_ledger.domain.ids import AgencyId, AgreementId, OfficerId
+from custody_ledger.domain.ids import AgencyId, AgreementId, OfficerId, TrainingId
 from custody_ledger.domain.model import (
     Agreement,
     AgreementModel,
@@ -19,11 +18,15 @@ from custody_ledger.domain.model import (
     Certificate,
     CertificateStatus,
     Officer,
+    Training,
 )
 from custody_ledger.policy import default_policy
 
 AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-VIEW = default_policy().at(AT)
+VIEW = default_policy().at(AT, UTC)
+# Each model's course passed a month before AT: training is current, so only what a test varies decides.
+TRAININGS = tuple(Training(TrainingId(f"O-1/T{i}"), OfficerId("O-1"), m, f"{m} basic", 160, date(2026, 2, 2), 90)
+                  for i, m in enumerate(AgreementModel))
 OFFICER = Officer(OfficerId("O-1"), AgencyId("A-1"), "Officer One", "17", BackgroundResult.PASSED)
 
 
@@ -39,7 +42,7 @@ def _certificate(model: AgreementModel, status: CertificateStatus = CertificateS
 
 def decide(command: str, *certs: Certificate, agreements: tuple[Agreement, ...] = ()) -> authority.Decision:
     return authority.decide(command, officer=OFFICER, certificates=certs,
-                            agreements={a.agreement_id: a for a in agreements}, at=AT, zone=ZoneInfo("UTC"), view=VIEW)
+                            agreements={a.agreement_id: a for a in agreements}, at=AT, trainings=TRAININGS, view=VIEW)
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

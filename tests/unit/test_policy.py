@@ -27,29 +27,29 @@ def _write(tmp_path: Path, data: Any) -> Path:
 
 
 def test_default_limit_is_48_elapsed_hours() -> None:
-    limit = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC)).custody_limit
+    limit = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC), UTC).custody_limit
     assert (limit.limit, limit.counting, limit.rule.id) == (timedelta(hours=48), Counting.ELAPSED, "custody.limit")
 
 
 @pytest.mark.parametrize(("model", "hours"), [("WSO", 8), ("TFM", 40), ("JEM", 160)])
 def test_training_hours_per_model_come_from_the_policy(model: str, hours: int) -> None:
-    assert load_policy().at(datetime(2026, 1, 1, tzinfo=UTC)).training(AgreementModel(model)).value == hours
+    assert load_policy().at(datetime(2026, 1, 1, tzinfo=UTC), UTC).training(AgreementModel(model)).value == hours
 
 
 def test_a_value_applies_from_its_date_until_the_next_one() -> None:
     policy = load_policy()
-    old, new = (policy.at(datetime(y, 1, 1, tzinfo=UTC)).training(AgreementModel.TFM).value for y in (2024, 2026))
+    old, new = (policy.at(datetime(y, 1, 1, tzinfo=UTC), UTC).training(AgreementModel.TFM).value for y in (2024, 2026))
     assert (old, new) == (160, 40)
 
 
 def test_wso_authority_is_serving_warrants_only() -> None:
-    powers = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC)).authority(AgreementModel.WSO).value
+    powers = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC), UTC).authority(AgreementModel.WSO).value
     assert powers == frozenset({"serve_warrant"})
 
 
 def test_nothing_in_force_before_the_first_date_is_invalid_input() -> None:
     with pytest.raises(Invalid):
-        load_policy().at(datetime(2010, 1, 1, tzinfo=UTC)).training(AgreementModel.WSO)
+        load_policy().at(datetime(2010, 1, 1, tzinfo=UTC), UTC).training(AgreementModel.WSO)
 
 
 def test_every_rule_has_a_citation_and_a_sentence() -> None:
@@ -110,17 +110,17 @@ def test_entries_out_of_date_order_are_refused() -> None:
 def test_dates_may_be_written_as_strings() -> None:
     data = _data()
     data["parameters"]["custody_limit"][0]["from"] = "2017-04-02"
-    view = Policy.from_mapping(data, "test").at(datetime(2020, 1, 1, tzinfo=UTC))
+    view = Policy.from_mapping(data, "test").at(datetime(2020, 1, 1, tzinfo=UTC), UTC)
     assert view.custody_limit.rule.effective_from == date(2017, 4, 2)
 
 
 def test_alert_lead_times_come_from_the_policy_longest_first() -> None:
-    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC))
+    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC), UTC)
     assert (view.alert_leads, view.rule("custody.alerts").id) == (
         tuple(timedelta(hours=h) for h in (24, 12, 4, 1)), "custody.alerts")
 
 
 def test_federal_holidays_come_from_the_policy() -> None:
-    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC))
+    view = load_policy().at(datetime(2026, 1, 1, tzinfo=UTC), UTC)
     cite = view.rule("calendar.federal_holidays").cite
     assert (view.is_holiday(date(2026, 11, 26)), cite.startswith("5 U.S.C.")) == (True, True)

@@ -18,9 +18,9 @@ from custody_ledger.domain.commands import (
 )
 from custody_ledger.domain.events import HoldOpened
 from custody_ledger.domain.ids import OfficerId
-from custody_ledger.domain.model import HoldStatus
+from custody_ledger.domain.model import HoldStatus, WarrantStatus
 from custody_ledger.domain.parse import to_primitive
-from custody_ledger.ledger.schema import certificates, holds, warrants
+from custody_ledger.ledger.schema import certificates, holds, trainings, warrants
 
 from ..context import Outcome, Tx
 
@@ -28,7 +28,7 @@ from ..context import Outcome, Tx
 def book_person(tx: Tx, _: str, cmd: BookPerson) -> Outcome:
     existing = tx.load("booking", booking_id=cmd.booking_id)
     facility = tx.load("facility", facility_id=cmd.facility_id)
-    return Outcome(list(rules.decide_book_person(cmd, existing, facility, tx.at, tx.view)))
+    return Outcome(list(rules.decide_book_person(cmd, existing, facility, tx.view)))
 
 
 def release_from_criminal_custody(tx: Tx, _: str, cmd: ReleaseFromCriminalCustody) -> Outcome:
@@ -40,7 +40,7 @@ def lodge_warrant(tx: Tx, _: str, cmd: LodgeWarrant) -> Outcome:
     existing = tx.load("warrant", warrant_id=cmd.warrant_id)
     booking = tx.load("booking", booking_id=cmd.booking_id)
     others = tx.load_where("warrant", warrants.c.booking_id == cmd.booking_id)
-    return Outcome(list(rules.decide_lodge_warrant(cmd, existing, booking, others, tx.view)))
+    return Outcome(list(rules.decide_lodge_warrant(cmd, existing, booking, others, tx.at, tx.view)))
 
 
 def cancel_warrant(tx: Tx, _: str, cmd: CancelWarrant) -> Outcome:
@@ -49,11 +49,15 @@ def cancel_warrant(tx: Tx, _: str, cmd: CancelWarrant) -> Outcome:
 
 
 def standing(tx: Tx, officer_id: OfficerId) -> rules.OfficerStanding:
-    """The officer, their certificates and the agreements those rest on."""
-    officer = tx.load("officer", officer_id=officer_id)
-    held = tx.load_where("certificate", certificates.c.officer_id == officer_id)
-    agreements = {c.agreement_id: tx.load("agreement", agreement_id=c.agreement_id) for c in held}
-    return rules.OfficerStanding(officer, held, {k: v for k, v in agreements.items() if v is not None})
+    """The officer, their certificates and the agreements those rest on, each as it stood at the act;
+    their training records, which carry their own completion dates."""
+    officer = tx.as_of("officer", officer_id=officer_id)
+    held = [tx.as_of("certificate", officer_id=c.officer_id, model=c.model)
+            for c in tx.load_where("certificate", certificates.c.officer_id == officer_id)]
+    then = [c for c in held if c is not None]
+    agreements = {c.agreement_id: tx.as_of("agreement", agreement_id=c.agreement_id) for c in then}
+    done = tx.load_where("training", trainings.c.officer_id == officer_id)
+    return rules.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None}, done)
 
 
 def serve_warrant(tx: Tx, _: str, cmd: ServeWarrant) -> Outcome:
@@ -86,8 +90,7 @@ def _deadline_data(opened: HoldOpened, timezone: str) -> dict[str, Any]:
 
 def jail_processing(tx: Tx, name: str, cmd: JailProcessing) -> Outcome:
     booking = tx.load("booking", booking_id=cmd.booking_id)
-    facility = None if booking is None else tx.load("facility", facility_id=booking.facility_id)
-    events = rules.decide_jail_processing(name, cmd, booking, facility, standing(tx, cmd.officer_id), tx.at, tx.view)
+    events = rules.decide_jail_processing(name, cmd, booking, standing(tx, cmd.officer_id), tx.at, tx.view)
     return Outcome(list(events))
 
 
@@ -99,4 +102,6 @@ def transfer_custody(tx: Tx, _: str, cmd: TransferCustody) -> Outcome:
 
 def release_hold(tx: Tx, _: str, cmd: ReleaseHold) -> Outcome:
     hold = tx.load("hold", hold_id=cmd.hold_id)
-    return Outcome(list(rules.decide_release_hold(cmd, hold, tx.at, tx.view)))
+    warrant = None if hold is None else tx.as_of("warrant", warrant_id=hold.warrant_id)
+    cancelled = warrant is not None and warrant.status is WarrantStatus.CANCELLED
+    return Outcome(list(rules.decide_release_hold(cmd, hold, cancelled, tx.at, tx.view)))

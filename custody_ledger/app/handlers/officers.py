@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from custody_ledger.domain import officers as rules
-from custody_ledger.domain.authority import agency_day
 from custody_ledger.domain.commands import (
     CertifyOfficer,
     ChangeCertificate,
     NominateOfficer,
     RecordBackgroundCheck,
     RecordTraining,
+    SeparateOfficer,
 )
 from custody_ledger.domain.ids import TrainingId
-from custody_ledger.domain.model import Officer
-from custody_ledger.ledger.schema import trainings
+from custody_ledger.ledger.schema import certificates, trainings
 
 from ..context import Outcome, Tx
 
@@ -36,26 +32,24 @@ def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
     officer = tx.load("officer", officer_id=cmd.officer_id)
     earlier = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
     training_id = TrainingId(f"{cmd.officer_id}/T{len(earlier) + 1}")
-    events = rules.decide_record_training(cmd, officer, training_id, earlier, _office_day(tx, officer), tx.view)
+    events = rules.decide_record_training(cmd, officer, training_id, earlier, tx.view.day, tx.view)
     return Outcome(list(events))
+
+
+def separate_officer(tx: Tx, _: str, cmd: SeparateOfficer) -> Outcome:
+    officer = tx.load("officer", officer_id=cmd.officer_id)
+    held = tx.load_where("certificate", certificates.c.officer_id == cmd.officer_id)
+    return Outcome(list(rules.decide_separate_officer(cmd, officer, held, tx.view)))
 
 
 def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
-    officer = tx.load("officer", officer_id=cmd.officer_id)
-    agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
+    """Certification is judged on the officer and agreement as they stood at its `at` (domain.history)."""
+    officer = tx.as_of("officer", officer_id=cmd.officer_id)
+    agreement = tx.as_of("agreement", agreement_id=cmd.agreement_id)
     done = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
     existing = tx.load("certificate", officer_id=cmd.officer_id, model=cmd.model)
-    events = rules.decide_certify_officer(cmd, officer, agreement, done, existing, tx.at, _office_day(tx, officer),
-                                          tx.view)
+    events = rules.decide_certify_officer(cmd, officer, agreement, done, existing, tx.at, tx.view.day, tx.view)
     return Outcome(list(events))
-
-
-def _office_day(tx: Tx, officer: Officer | None) -> date:
-    """The calendar day at the field office over the officer's agency (UTC's when there is no such officer,
-    which the domain refuses as not found before any date matters)."""
-    agency = None if officer is None else tx.load("agency", agency_id=officer.agency_id)
-    office = None if agency is None else tx.load("field_office", field_office_id=agency.field_office_id)
-    return agency_day(tx.at, ZoneInfo(office.timezone) if office is not None else ZoneInfo("UTC"))
 
 
 def change_certificate(tx: Tx, name: str, cmd: ChangeCertificate) -> Outcome:
