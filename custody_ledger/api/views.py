@@ -82,6 +82,8 @@ class Officer(Out):
     name: str
     badge: str
     background: str | None
+    separation_reason: str | None = Field(None, description="Why the officer left the agency; null while with it")
+    separated_on: date | None = Field(None, description="The day the separation notice named, if any")
 
 
 class Training(Out):

@@ -59,6 +59,7 @@ POST terminate_agreement            403/403 403/403 403/403 403/403 403/403 403/
 POST nominate_officer               403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST record_background_check        403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
 POST record_training                403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
+POST separate_officer               403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST certify_officer                403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
 POST suspend_certificate            403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
 POST revoke_certificate             403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
@@ -153,6 +154,7 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "terminate_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
     "record_background_check": ("officer", lambda w, i, s: _officer(w, i, s, 1)),
     "certify_officer": ("officer", lambda w, i, s: _officer(w, i, s, 3)),
+    "separate_officer": ("officer", lambda w, i, s: certified_officer(w, i, f"AG-{s}")),
     "suspend_certificate": ("officer", lambda w, i, s: certified_officer(w, i, f"AG-{s}")),
     "revoke_certificate": ("officer", lambda w, i, s: certified_officer(w, i, f"AG-{s}")),
     "release_from_criminal_custody": ("booking", _booking),
@@ -193,6 +195,7 @@ BODIES: dict[str, Body] = {
     "record_background_check": lambda c: {"officer_id": _own(c), "result": "passed"},
     "record_training": lambda c: {"officer_id": f"OFF-{c.side}", "model": "WSO", "course": f"Refresher {c.role}",
                                   "hours": 8, "completed_on": "2026-03-01"},
+    "separate_officer": lambda c: {"officer_id": _own(c), "reason": "retired from the sheriff's office"},
     "certify_officer": lambda c: {"officer_id": _own(c), "model": "WSO", "agreement_id": OBJECTS[c.side]["agreement"],
                                   "credential_no": f"CR-{c.role}-{c.side}", "supervisor": "SDDO, Houston ERO"},
     "suspend_certificate": lambda c: {"officer_id": _own(c), "model": "WSO", "reason": "under investigation"},
