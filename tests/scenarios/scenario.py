@@ -478,7 +478,7 @@ def _holiday_problems(exp: Expect, result: Mapping[str, Any], policy: Policy) ->
     start = _instant(result["clock_started_at"], "clock_started_at").astimezone(UTC)
     deadline = _instant(result["deadline"], "deadline")
     zone = ZoneInfo(result["timezone"])
-    view = policy.at(start)
+    view = policy.at(start, zone)  # the rule in force on the facility's day the clock started
     for text in exp.skips_holidays:
         day = date.fromisoformat(text)
         if not view.is_holiday(day):
