@@ -153,10 +153,11 @@ class Scenario:
         return default_policy() if self.policy_file is None else load_scenario_policy(self.policy_file)
 
     def all_steps(self) -> Iterator[Step]:
-        """The set-up of its worlds (each once, in order, a world's own worlds first), then the story."""
+        """The set-up of its worlds, then the story. Each world is set up once (a world's own worlds first);
+        the steps of several worlds are merged in recording order, as one ledger would have received them."""
         seen: set[str] = set()
-        for name in self.worlds:
-            yield from _world_steps(name, seen)
+        setup = [step for name in self.worlds for step in _world_steps(name, seen)]
+        yield from sorted(setup, key=lambda step: step.recorded)  # stable: ties keep the order written
         yield from self.steps
 
 
@@ -234,6 +235,10 @@ def _step(raw: object, number: int, where: str, key_prefix: str) -> Step:
     recorded = at + timedelta(minutes=1) if raw.get("recorded") is None else _instant(raw["recorded"],
                                                                                      f"{here}: recorded")
     payload = {k: v for k, v in raw.items() if k not in STEP_KEYS}
+    for key in payload:
+        if not (isinstance(key, str) and key.replace("_", "").isalnum() and key.islower()):
+            # e.g. `{course: Basic course, part 1}`: YAML splits an unquoted comma into a new key.
+            raise ScenarioError(f"{here}: {key!r} is no field name (quote a value that contains a comma)")
     if alerts_for is not None and payload:
         raise ScenarioError(f"{here}: an alerts_for step takes no payload (got {sorted(payload)})")
     expect = _expect(raw.get("expect", "ok"), here, alerts=alerts_for is not None)
@@ -382,7 +387,13 @@ READER = Principal("scenario-runner", Role.AUDITOR)
 def run(engine: Engine, scenario: Scenario) -> None:
     """Every step through the real write path (`execute`) at its `recorded` moment, checked as it goes."""
     policy = scenario.policy
+    last: Step | None = None
     for step in scenario.all_steps():
+        if last is not None and step.recorded < last.recorded:
+            # The ledger records in the order of the story; an entry may be dated earlier, never entered earlier.
+            raise ScenarioError(f"{step.title} is recorded at {step.recorded.isoformat()}, before the step above it "
+                                f"({last.title}, recorded {last.recorded.isoformat()}): steps are in recording order")
+        last = step
         if step.alerts_for is not None:
             _check_alerts(engine, step, policy)
             continue

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.scenarios.scenario import WORLDS, StepFailed, load, load_world, run, scenario_files
+from tests.scenarios.scenario import WORLDS, ScenarioError, StepFailed, load, load_world, run, scenario_files
 
 
 @pytest.mark.parametrize("path", scenario_files(), ids=lambda p: p.stem)
@@ -19,7 +19,7 @@ def test_scenario(engine: Engine, path: Path) -> None:
     failure: str | None = None
     try:
         run(engine, scenario)
-    except StepFailed as failed:
+    except (StepFailed, ScenarioError) as failed:
         failure = str(failed)
     if failure is not None:
         pytest.fail(failure, pytrace=False)
