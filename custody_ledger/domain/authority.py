@@ -72,7 +72,7 @@ def decide(
         return Decision(True, rule, f"{command} records a fact and exercises no delegated power.")
     if officer is None:
         rule = view.rule("certificate.current_required")
-        return Decision(False, rule, f"{command} must name a nominated, certified officer.")
+        return Decision(False, rule, f"{command} must name an officer nominated and certified by {at.isoformat()}.")
     standing = _Standing(officer, certificates, agreements, trainings, at, view.day)
     return standing.judge(command, power, view)
 

@@ -75,10 +75,11 @@ _JAIL_EVENTS: Mapping[str, type[JailEvent]] = {
 class OfficerStanding:
     """What authority.decide needs about one officer, each part as it stood at the act (domain.history)."""
 
-    officer: Officer | None
+    officer: Officer | None  # None when the officer had not yet been nominated at the act
     certificates: Sequence[Certificate]
     agreements: Mapping[AgreementId, Agreement]
     trainings: Sequence[Training]
+    exists: bool  # whether the officer is on record at all, now: an unknown id is not found, not refused
 
     def decide(self, command: str, at: datetime, view: PolicyView) -> authority.Decision:
         """`view` is on the calendar of the facility where the officer acts."""
@@ -188,7 +189,7 @@ def decide_serve_warrant(
 ) -> list[WarrantServed | HoldOpened | RecordFlagged]:
     """The WSO arrest at release, judged on the facts in force at `at` (`view`: the facility's day then)."""
     require_new(state.existing_hold, "hold", cmd.hold_id, "hold_id", view)
-    if state.standing.officer is None:
+    if not state.standing.exists:
         raise NotFound.of("officer_id", cmd.officer_id)
     warrant = state.warrant
     if warrant is None:
@@ -196,9 +197,9 @@ def decide_serve_warrant(
     booking, facility = state.booking, state.facility
     assert booking is not None and facility is not None, "a lodged warrant always has its booking"
     cert = state.standing.decide("serve_warrant", at, view).enforce()
-    assert cert is not None
-    _require_servable(warrant, view)
     officer = state.standing.officer
+    assert cert is not None and officer is not None, "authority is granted only under a certificate"
+    _require_servable(warrant, view)
     if booking.agency_id != officer.agency_id:
         raise RuleViolation(view.rule("wso.own_facility"), field="warrant_id",
                             message=f"Booking {booking.booking_id} is in a facility of agency {booking.agency_id}, "
@@ -280,9 +281,10 @@ def decide_jail_processing(
 ) -> list[JailEvent]:
     """interview_status, issue_detainer, enter_ice_data: JEM functions; a WSO is refused (authority.wso)."""
     found = _booking(booking, cmd.booking_id)
-    if standing.officer is None:
+    if not standing.exists:
         raise NotFound.of("officer_id", cmd.officer_id)
     standing.decide(command, at, view).enforce()
+    assert standing.officer is not None, "authority is never granted to an officer not yet nominated"
     if found.agency_id != standing.officer.agency_id:
         raise RuleViolation(view.rule("jem.own_facility"), field="booking_id",
                             message=f"Booking {found.booking_id} is not in a facility of agency "

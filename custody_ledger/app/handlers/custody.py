@@ -57,7 +57,8 @@ def standing(tx: Tx, officer_id: OfficerId) -> rules.OfficerStanding:
     then = [c for c in held if c is not None]
     agreements = {c.agreement_id: tx.as_of("agreement", agreement_id=c.agreement_id) for c in then}
     done = tx.load_where("training", trainings.c.officer_id == officer_id)
-    return rules.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None}, done)
+    exists = officer is not None or tx.load("officer", officer_id=officer_id) is not None
+    return rules.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None}, done, exists)
 
 
 def serve_warrant(tx: Tx, _: str, cmd: ServeWarrant) -> Outcome:
