@@ -165,6 +165,7 @@ def scenario_files() -> list[Path]:
     return sorted(HERE.glob("*.yaml"))
 
 
+@cache
 def load(path: Path) -> Scenario:
     data = read_yaml(path)
     where = path.name
@@ -539,6 +540,7 @@ def _show(value: object) -> str:
 # --- what the stories prove, for the rule-coverage test ----------------------------------------------------------
 
 
+@cache
 def evidence() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(produced, allowed): rule id -> the scenario steps that assert it, over every scenario and its worlds.
 
