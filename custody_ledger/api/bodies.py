@@ -120,6 +120,8 @@ class NominateOfficer(Body):
 class RecordBackgroundCheck(Body):
     officer_id: Id
     result: BackgroundResult
+    effective_on: date | None = Field(
+        None, description="The day the result takes effect: the notice's own day when omitted, never earlier")
 
 
 class RecordTraining(Body):

@@ -1,8 +1,12 @@
 """Custody: bookings, warrants, JEM processing, WSO arrests and how each hold ends.
 
 Each booking schedules its whole future at once (every command at or after the booking moment), so
-the heap stays ordered as arrivals advance. Holds that would still be open at `now` are not served;
-the only open holds are the 5–15 that `open_holds` makes, with deadlines just ahead.
+the heap stays ordered as arrivals advance. The only holds open at `now` are the 5–15 that
+`open_holds` makes, with deadlines just ahead; any other hold ends before `now`.
+
+A warrant invites nothing unlawful: at the release from criminal custody it is served by an officer
+who may act then, or ICE lifts it (cancel_warrant) in that same minute. Only a person still in
+criminal custody at `now` has a lodged warrant; none is left for a WSO to serve after the limit.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ CANCEL_REASONS = (
     "Immigration case closed", "Warrant issued in error (identity mismatch)",
     "Relief granted by an immigration judge", "ICE will not pursue custody",
 )
+# Lifted at the release (ICE's FOIA outcome "Lifted"): a detainer no WSO may serve, or a warrant no
+# officer could serve in time.
+LIFT_DETAINER = "Lifted: released from criminal custody; an I-247A detainer is not served by a 287(g) officer"
+LIFT_UNSERVED = "Lifted: released from criminal custody with no 287(g) officer able to serve the warrant"
+# The labels of what is staged to break a rule (generator.STAGED): the rule that refuses it, or flags it.
+STAGED_UNCERTIFIED = "refusal-certificate.current_required"
+STAGED_WSO_INTERVIEW = "refusal-authority.wso"
+STAGED_PAST_LIMIT = "violation-custody.violation"
 
 
 def booking(world: World, agency: Agency, booked: int) -> None:
@@ -39,9 +51,9 @@ def booking(world: World, agency: Agency, booked: int) -> None:
     booking_id, pending = _book(world, agency, booked)
     released = booked + _custody(rng, pending)
     detained = _jail_processing(world, agency, booking_id, booked)
-    warrant_id = None
+    lodged = None
     if rng.random() < (0.85 if detained else 0.22):
-        warrant_id = _lodge(world, agency, booking_id, detained or booked, released, _form(rng, detained))
+        lodged = _lodge(world, agency, booking_id, detained or booked, released, _form(rng, detained))
     # About one booking in 200 carries a refused attempt, for the oversight reports; an attempt drawn
     # where none fits is owed to the next booking where one does.
     if rng.random() < 0.005:
@@ -50,11 +62,14 @@ def booking(world: World, agency: Agency, booked: int) -> None:
     if wso_try and _refused_interview(world, agency, booking_id, booked):
         world.attempts_owed -= 1
     _release(world, agency, booking_id, released, pending)
-    if warrant_id is None or released > world.now:
+    if lodged is None or released > world.now:  # no warrant left, or the person is still held at `now`
         return
-    if world.attempts_owed > 0 and _refused_serve(world, agency, warrant_id, released):
+    warrant_id, servable = lodged
+    if servable and world.attempts_owed > 0 and _refused_serve(world, agency, warrant_id, released):
         world.attempts_owed -= 1
-    _serve(world, agency, warrant_id, released)
+    if not (servable and _serve(world, agency, warrant_id, released)):
+        reason = LIFT_UNSERVED if servable else LIFT_DETAINER
+        world.sink.push(released, "cancel_warrant", agency.supervisor, {"warrant_id": warrant_id, "reason": reason})
 
 
 def _book(world: World, agency: Agency, at: int) -> tuple[str, bool]:
@@ -117,8 +132,9 @@ def _form(rng: random.Random, detained: int | None) -> str:
 
 
 def _lodge(world: World, agency: Agency, booking_id: str, after: int, released: int, form: str, *,
-           cancellable: bool = True) -> str | None:
-    """Lodge a warrant before the release; its id if a WSO may serve it (I-200/I-205, not cancelled)."""
+           cancellable: bool = True) -> tuple[str, bool] | None:
+    """Lodge a warrant before the release: its id and whether a WSO may serve it (an I-200/I-205, not an
+    I-247A), or None if it was not lodged by `now` or ICE cancelled it before the release."""
     rng, sink = world.rng, world.sink
     low = after + 30 * MINUTE
     at = between(rng, low, min(low + 5 * DAY, released - HOUR))
@@ -131,29 +147,37 @@ def _lodge(world: World, agency: Agency, booking_id: str, after: int, released: 
         return None
     if cancellable and rng.random() < 0.08:
         cancelled = between(rng, at + (released - at) // 10, released - (released - at) // 10)
-        sink.push(cancelled, "cancel_warrant", agency.supervisor,
-                  {"warrant_id": warrant_id, "reason": rng.choice(CANCEL_REASONS)})
-        return None
-    return None if form == "I-247A" else warrant_id
+        if sink.push(cancelled, "cancel_warrant", agency.supervisor,
+                     {"warrant_id": warrant_id, "reason": rng.choice(CANCEL_REASONS)}):
+            return None
+    return warrant_id, form != "I-247A"
 
 
-def _serve(world: World, agency: Agency, warrant_id: str, released: int) -> None:
-    """The WSO arrest at (or just after) the release, and how the hold ends, if it ends before `now`."""
+def _serve(world: World, agency: Agency, warrant_id: str, released: int) -> bool:
+    """The WSO arrest at (or just after) the release and how the hold ends before `now`; False if no
+    officer may serve the warrant then."""
     rng = world.rng
     served = released + _arrest_delay(rng)
     officers = agency.acting(served, SERVING)
-    if agency.agreement is None or not officers:
-        return
+    if agency.agreement is None or not officers or served > world.now:
+        return False
     igsa = agency.agreement.igsa
-    ended, command, payload = _hold_end(world, agency, igsa, released, served)
-    if ended > world.now:  # holds open at `now` are only the ones _open_holds makes
-        return
+    end = _hold_end(world, agency, igsa, released, served)
+    if end is None:
+        return False
+    ended, command, payload = end
     hold_id = agency.next_id("H")
     _push_serve(world, agency, hold_id, warrant_id, rng.choice(officers), served)
     actor = agency.supervisor if command == "transfer_custody" else agency.records
-    world.sink.push(ended, command, actor, {"hold_id": hold_id, **payload})
+    reason = payload.get("reason")
+    if reason == "warrant_cancelled":  # ICE cancels the served warrant first (policy release.warrant_cancelled)
+        world.sink.push(ended - minutes(rng, 5, 50), "cancel_warrant", agency.supervisor,
+                        {"warrant_id": warrant_id, "reason": rng.choice(CANCEL_REASONS)})
+    staged = STAGED_PAST_LIMIT if reason == "limit_reached" else ""
+    world.sink.push(ended, command, actor, {"hold_id": hold_id, **payload}, staged=staged)
     world.plain_holds += 0 if igsa else 1
-    world.limit_releases += 1 if command == "release_hold" and payload["reason"] == "limit_reached" else 0
+    world.limit_releases += 1 if reason == "limit_reached" else 0
+    return True
 
 
 def _arrest_delay(rng: random.Random) -> int:
@@ -166,29 +190,45 @@ def _arrest_delay(rng: random.Random) -> int:
 
 def _hold_end(
     world: World, agency: Agency, igsa: bool, released: int, served: int
-) -> tuple[int, str, Payload]:
-    """Transfer within 2–24 h mostly, a tail at 40–47 h; some releases; ≈1 % past the limit."""
+) -> tuple[int, str, Payload] | None:
+    """Transfer within 2–24 h mostly, a tail at 40–47 h; some releases; ≈1 % past the limit.
+
+    A hold that would still be open at `now` is transferred before it instead (None if there is no
+    hour for that), so the holds open at `now` stay the ones `open_holds` makes.
+    """
     rng = world.rng
     draw = rng.random()
     if not igsa and (draw < 0.012 or (world.plain_holds >= 40 and world.limit_releases == 0)):
-        return released + LIMIT + minutes(rng, 5, 90), "release_hold", {"reason": "limit_reached"}
-    if draw > 0.96:
-        reason = rng.choice(("ice_declined", "court_order", "other"))
-        return served + minutes(rng, 60, 30 * 60), "release_hold", {"reason": reason}
-    if igsa and draw > 0.80:
-        hours = rng.uniform(72, 21 * 24)  # detention continues under the IGSA
-    elif not igsa and draw > 0.90:
-        hours = rng.uniform(40, 47)
+        end: tuple[int, str, Payload] = (released + LIMIT + minutes(rng, 5, 90), "release_hold",
+                                         {"reason": "limit_reached"})
+    elif draw > 0.96:
+        reason = rng.choice(("ice_declined", "court_order", "warrant_cancelled", "other"))
+        end = served + minutes(rng, 60, 30 * 60), "release_hold", {"reason": reason}
     else:
-        hours = rng.uniform(2, 24)
-    receiving = f"{person_name(rng)}, Deportation Officer, ERO {agency.office.city}"
-    payload: Payload = {"receiving_officer": receiving, "field_office_id": agency.office.field_office_id}
-    return released + align(int(hours * HOUR)), "transfer_custody", payload
+        if igsa and draw > 0.80:
+            hours = rng.uniform(72, 21 * 24)  # detention continues under the IGSA
+        elif not igsa and draw > 0.90:
+            hours = rng.uniform(40, 47)
+        else:
+            hours = rng.uniform(2, 24)
+        end = released + align(int(hours * HOUR)), "transfer_custody", _transfer(world, agency)
+    if end[0] <= world.now:
+        return end
+    latest = world.now if igsa else min(world.now, released + LIMIT - HOUR)
+    if latest < served + HOUR:
+        return None
+    return between(rng, served + HOUR, latest), "transfer_custody", _transfer(world, agency)
 
 
-def _push_serve(world: World, agency: Agency, hold_id: str, warrant_id: str, officer: str, at: int) -> bool:
+def _transfer(world: World, agency: Agency) -> Payload:
+    receiving = f"{person_name(world.rng)}, Deportation Officer, ERO {agency.office.city}"
+    return {"receiving_officer": receiving, "field_office_id": agency.office.field_office_id}
+
+
+def _push_serve(world: World, agency: Agency, hold_id: str, warrant_id: str, officer: str, at: int, *,
+                staged: str = "") -> bool:
     payload: Payload = {"hold_id": hold_id, "warrant_id": warrant_id, "officer_id": officer}
-    return world.sink.push(at, "serve_warrant", f"{agency.role.model.lower()}-{officer}", payload)
+    return world.sink.push(at, "serve_warrant", f"{agency.role.model.lower()}-{officer}", payload, staged=staged)
 
 
 def _refused_interview(world: World, agency: Agency, booking_id: str, booked: int) -> bool:
@@ -199,7 +239,7 @@ def _refused_interview(world: World, agency: Agency, booking_id: str, booked: in
         return False
     officer = world.rng.choice(officers)
     payload: Payload = {"booking_id": booking_id, "officer_id": officer}
-    return world.sink.push(at, "interview_status", f"wso-{officer}", payload)
+    return world.sink.push(at, "interview_status", f"wso-{officer}", payload, staged=STAGED_WSO_INTERVIEW)
 
 
 def _refused_serve(world: World, agency: Agency, warrant_id: str, released: int) -> bool:
@@ -207,7 +247,8 @@ def _refused_serve(world: World, agency: Agency, warrant_id: str, released: int)
     nominees = [officer for officer, nominated in agency.nominees if nominated < released]
     if not nominees:
         return False
-    return _push_serve(world, agency, agency.next_id("H"), warrant_id, world.rng.choice(nominees), released)
+    return _push_serve(world, agency, agency.next_id("H"), warrant_id, world.rng.choice(nominees), released,
+                       staged=STAGED_UNCERTIFIED)
 
 
 def open_holds(world: World) -> None:
@@ -229,9 +270,9 @@ def _open_hold(world: World, agency: Agency, served: int) -> None:
         return
     booking_id, pending = _book(world, agency, booked)
     form = rng.choice(("I-200", "I-205"))
-    warrant_id = _lodge(world, agency, booking_id, booked, released, form, cancellable=False)
+    lodged = _lodge(world, agency, booking_id, booked, released, form, cancellable=False)
     _release(world, agency, booking_id, released, pending)
-    if warrant_id is not None:
+    if lodged is not None:
         officer = rng.choice(agency.acting(served, SERVING))
-        _push_serve(world, agency, agency.next_id("H"), warrant_id, officer, served)
+        _push_serve(world, agency, agency.next_id("H"), lodged[0], officer, served)
 

@@ -26,6 +26,7 @@ from .program import setup
 from .world import DAY, Sink, Timed, World, align, epoch, iso
 
 Command = dict[str, object]
+STAGED = "-staged-"  # in an idempotency key: what follows is the outcome the command is staged to meet
 COMMANDS_PER_BOOKING = 2.45  # measured ≈2.55 with the sizes generate_commands uses; kept a little under
 
 
@@ -59,9 +60,9 @@ def generate_commands(seed: int, now: datetime, n: int) -> list[Command]:
 
 
 def _envelopes(seed: int, timed: Iterator[Timed]) -> Iterator[Command]:
-    for n, (at, command, actor, payload) in enumerate(timed):
-        yield {"command": command, "idempotency_key": f"seed{seed}-{n:07d}", "actor": actor,
-               "occurred_at": iso(at), **payload}
+    for n, (at, command, actor, payload, staged) in enumerate(timed):
+        key = f"seed{seed}-{n:07d}" + (f"{STAGED}{staged}" if staged else "")
+        yield {"command": command, "idempotency_key": key, "actor": actor, "occurred_at": iso(at), **payload}
 
 
 def _arrivals(world: World, per_month: int) -> Iterator[Timed]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .places import FIELD_OFFICES, PLACES, Place
@@ -23,6 +24,7 @@ from .world import (
     Payload,
     Role,
     World,
+    align,
     between,
     day_of,
     midnight,
@@ -34,6 +36,11 @@ TFM_40_HOURS_FROM = date(2025, 1, 20)  # policy training.tfm: 160 hours before t
 OFFICES = {office.code: office for office in FIELD_OFFICES}
 SUITABLE = "No state or local law limits cooperation; jail space and ICE supervision are available."
 UNSUITABLE = "The jail lacks the secure space and ICE supervision the program requires; may reapply."
+REFRESHERS = {"WSO": ("287(g) Warrant Service Officer refresher (online)", 2),
+              "JEM": ("287(g) Jail Enforcement Model refresher", 4),
+              "TFM": ("287(g) Task Force Model refresher", 4)}
+REFRESHER_YEAR = 365 * DAY  # policy training.refresher: 12 months after the last passed course, >= 365 days
+LATE_REFRESHER = 0.05
 
 
 def setup(world: World, count: int) -> None:
@@ -185,8 +192,15 @@ def _qualify(world: World, agency: Agency, agreement: Agreement, officer_id: str
     return _certify(world, agency, agreement, officer_id, trained, stage)
 
 
+@dataclass(frozen=True)
+class Trained:
+    ready: int  # when the course is over and certification may follow
+    recorded: int  # when the last passed course was recorded
+    completed: date  # and the day it was completed: training is current for a year from it
+
+
 def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, checked: int, *,
-           partial: bool) -> int | None:
+           partial: bool) -> Trained | None:
     at = checked + world.days(3, 30)
     # Records are entered the day after a course ends, so the date is past on every field office's calendar.
     finished = day_of(at) - timedelta(days=1)
@@ -194,6 +208,7 @@ def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, 
     if partial and len(courses) > 1:
         courses = courses[: len(courses) // 2]
     retaken = False
+    recorded, completed = at, finished
     for course, hours in courses:
         # Policy training.exam: 70 % passes; a few officers fail one exam and use their one retake.
         scores = [world.rng.randint(72, 100)]
@@ -207,9 +222,10 @@ def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, 
                 return None
             if not world.sink.push(at, "record_training", agency.supervisor, payload):
                 return None
+            recorded, completed = at, finished
             at += 7 * DAY if hours == 40 else 2 * DAY
             finished = day_of(at) - timedelta(days=1)
-    return at
+    return Trained(at, recorded, completed)
 
 
 def _courses(model: str, day: date) -> list[tuple[str, int]]:
@@ -223,9 +239,9 @@ def _courses(model: str, day: date) -> list[tuple[str, int]]:
     return [(f"{course}, week {n}", 40) for n in range(1, 5)]
 
 
-def _certify(world: World, agency: Agency, agreement: Agreement, officer_id: str, trained: int,
+def _certify(world: World, agency: Agency, agreement: Agreement, officer_id: str, trained: Trained,
              stage: str) -> bool:
-    at = max(trained + world.days(2, 20), agreement.active_from + world.days(0, 5))
+    at = max(trained.ready + world.days(2, 20), agreement.active_from + world.days(0, 5))
     for start, stop in agreement.pauses:  # never certify under a suspended agreement
         at = stop + world.days(1, 10) if start <= at < stop else at
     if at >= agreement.end - DAY:
@@ -243,8 +259,37 @@ def _certify(world: World, agency: Agency, agreement: Agreement, officer_id: str
     if not world.sink.push(at, "certify_officer", agency.supervisor, payload):
         return False
     end = _withdraw(world, agency, agreement, officer_id, at, end, stage)
-    agency.delegations.append(Delegation(officer_id, at + MINUTE, end))
+    current = _refreshers(world, agency, agreement.model, officer_id, trained, end)
+    agency.delegations.append(Delegation(officer_id, at + MINUTE, end, current))
     return True
+
+
+def _refreshers(world: World, agency: Agency, model: str, officer_id: str, trained: Trained,
+                end: int) -> tuple[tuple[int, int], ...]:
+    """Yearly refresher courses while the officer may act; when each passed course keeps training current.
+
+    Policy training.refresher: an officer acts only within 12 months of their last passed course for the
+    model (never less than 365 days). Most take the refresher after 10 to 11½ months; a few take it
+    weeks late and may not act in between.
+    """
+    rng = world.rng
+    course, hours = REFRESHERS[model]
+    recorded, completed = trained.recorded, trained.completed
+    current: list[tuple[int, int]] = []
+    while True:
+        # A day early, as for certificate expiry, so the act's day on any US facility's calendar agrees.
+        lapses = midnight(completed) + REFRESHER_YEAR - DAY
+        current.append((recorded, lapses))
+        late = rng.random() < LATE_REFRESHER
+        at = align(midnight(completed) + int((rng.uniform(380, 430) if late else rng.uniform(300, 350)) * DAY))
+        if lapses >= end or at >= end:
+            return tuple(current)
+        completed = day_of(at) - timedelta(days=1)  # recorded the day after, as every course here
+        payload: Payload = {"officer_id": officer_id, "model": model, "course": course, "hours": hours,
+                            "completed_on": completed.isoformat(), "exam_score": rng.randint(74, 100)}
+        if not world.sink.push(at, "record_training", agency.supervisor, payload):
+            return tuple(current)
+        recorded = at
 
 
 def _withdraw(world: World, agency: Agency, agreement: Agreement, officer_id: str, certified: int, end: int,

@@ -16,7 +16,9 @@ from datetime import UTC, date, datetime
 from .places import FIRST_NAMES, LAST_NAMES, FieldOffice, Place
 
 Payload = dict[str, object]
-Timed = tuple[int, str, str, Payload]  # (occurred_at in epoch seconds, command, actor, payload)
+# (occurred_at in epoch seconds, command, actor, payload, staged): `staged` names the outcome a
+# deliberately unlawful command is meant to meet (e.g. "refusal-authority.wso"), or is "".
+Timed = tuple[int, str, str, Payload, str]
 
 MINUTE, HOUR, DAY = 60, 3_600, 86_400
 FOREVER = 2**62
@@ -27,20 +29,20 @@ class Sink:
     """Commands waiting to be emitted, ordered by (occurred_at, push order); nothing after `now`."""
 
     now: int
-    heap: list[tuple[int, int, str, str, Payload]] = field(default_factory=list)
+    heap: list[tuple[int, int, str, str, Payload, str]] = field(default_factory=list)
     pushed: int = 0
 
-    def push(self, at: int, command: str, actor: str, payload: Payload) -> bool:
+    def push(self, at: int, command: str, actor: str, payload: Payload, *, staged: str = "") -> bool:
         if at > self.now:
             return False
-        heapq.heappush(self.heap, (at, self.pushed, command, actor, payload))
+        heapq.heappush(self.heap, (at, self.pushed, command, actor, payload, staged))
         self.pushed += 1
         return True
 
     def until(self, at: int) -> Iterator[Timed]:
         while self.heap and self.heap[0][0] <= at:
-            when, _, command, actor, payload = heapq.heappop(self.heap)
-            yield when, command, actor, payload
+            when, _, command, actor, payload, staged = heapq.heappop(self.heap)
+            yield when, command, actor, payload, staged
 
 
 @dataclass
@@ -60,11 +62,16 @@ class Agreement:
 
 @dataclass(frozen=True)
 class Delegation:
-    """When a certified officer may act: from the certificate to its expiry, suspension or revocation."""
+    """When a certified officer may act: from the certificate to its expiry, suspension or revocation,
+    and within that only while their training is current (policy training.refresher)."""
 
     officer_id: str
     start: int
     end: int
+    trained: tuple[tuple[int, int], ...]  # (recorded, lapses): when each passed course keeps training current
+
+    def covers(self, at: int) -> bool:
+        return self.start <= at < self.end and any(recorded <= at < lapses for recorded, lapses in self.trained)
 
 
 @dataclass
@@ -111,7 +118,7 @@ class Agency:
         agreement = self.agreement
         if agreement is None or agreement.model not in models or not agreement.in_force(at):
             return []
-        return [d.officer_id for d in self.delegations if d.start <= at < d.end]
+        return [d.officer_id for d in self.delegations if d.covers(at)]
 
 
 @dataclass

@@ -105,6 +105,7 @@ class NominateOfficer:
 class RecordBackgroundCheck:
     officer_id: OfficerId
     result: BackgroundResult
+    effective_on: date | None = None  # the notice's own day when omitted; never earlier
 
 
 @dataclass(frozen=True)

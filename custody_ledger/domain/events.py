@@ -139,6 +139,7 @@ class OfficerNominated(OfficerEvent):
 @dataclass(frozen=True)
 class BackgroundCheckRecorded(OfficerEvent):
     result: BackgroundResult
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)

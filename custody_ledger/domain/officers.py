@@ -64,7 +64,7 @@ def decide_record_background_check(
     cmd: RecordBackgroundCheck, officer: Officer | None, view: PolicyView
 ) -> list[BackgroundCheckRecorded]:
     _found(officer, cmd.officer_id)
-    return [BackgroundCheckRecorded(cmd.officer_id, cmd.result)]
+    return [BackgroundCheckRecorded(cmd.officer_id, cmd.result, require_not_backdated(cmd.effective_on, view))]
 
 
 def decide_separate_officer(
