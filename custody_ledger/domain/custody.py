@@ -151,7 +151,8 @@ def decide_lodge_warrant(
     found = _booking(booking, cmd.booking_id)
     if found.released_at is not None and found.released_at <= at:
         raise Conflict(f"booking {found.booking_id} was already released from criminal custody; a warrant is "
-                       "lodged while the person is held", field="booking_id", rule=view.rule("lifecycle.booking"))
+                       "lodged while the person is held", field="booking_id",
+                       rule=view.rule("warrant.lodged_while_held"))
     events: list[WarrantLodged | RecordFlagged] = [
         WarrantLodged(cmd.warrant_id, found.booking_id, found.facility_id, found.agency_id, cmd.form, cmd.number,
                       cmd.issued_on)
@@ -318,7 +319,7 @@ def decide_transfer_custody(
     if office is None:
         raise NotFound.of("field_office_id", cmd.field_office_id)
     lifecycle.advance(lifecycle.HOLD, found.status, "transfer", f"hold {found.hold_id}", view)
-    _not_before_arrest(found, at)
+    _not_before_arrest(found, at, view)
     flag = _past_limit_flag(found, at, view)
     event = CustodyTransferred(cmd.hold_id, cmd.receiving_officer, cmd.field_office_id, flag is not None)
     return [event] if flag is None else [event, flag]
@@ -330,7 +331,7 @@ def decide_release_hold(
     """`warrant_cancelled`: whether the hold's warrant had been cancelled by `at` (domain.history)."""
     found = _hold(hold, cmd.hold_id)
     lifecycle.advance(lifecycle.HOLD, found.status, "release", f"hold {found.hold_id}", view)
-    _not_before_arrest(found, at)
+    _not_before_arrest(found, at, view)
     _require_release_reason_holds(cmd.reason, found, warrant_cancelled, at, view)
     flag = _past_limit_flag(found, at, view)
     event = HoldReleased(cmd.hold_id, cmd.reason, flag is not None)
@@ -362,9 +363,10 @@ def _require_release_reason_holds(
             assert_never(reason)
 
 
-def _not_before_arrest(hold: Hold, at: datetime) -> None:
+def _not_before_arrest(hold: Hold, at: datetime, view: PolicyView) -> None:
     if at < hold.arrested_at:
-        raise Invalid(f"occurred_at is before the arrest that opened hold {hold.hold_id}", field="occurred_at")
+        raise Invalid(f"occurred_at is before the arrest that opened hold {hold.hold_id}", field="occurred_at",
+                      rule=view.rule("time.stream_order"))
 
 
 BookingEvents = PersonBooked | ReleasedFromCriminalCustody | StatusInterviewed | DetainerIssued | IceDataEntered

@@ -34,7 +34,7 @@ def test_a_warrant_is_lodged_only_while_the_person_is_held(world: World) -> None
     world.ok("release_from_criminal_custody", at=world.later(hours=1), booking_id="BK-1", reason="bail")
     result = world.run("lodge_warrant", warrant_id="WR-late", booking_id="BK-1", form="I-200", number="9",
                        issued_on=world.clock.date().isoformat())
-    assert result["error"]["rule_id"] == "lifecycle.booking"
+    assert result["error"]["rule_id"] == "warrant.lodged_while_held"
 
 
 def test_an_unknown_time_zone_is_invalid_and_named(world: World) -> None:
