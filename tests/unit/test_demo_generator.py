@@ -18,6 +18,7 @@ import pytest
 
 from custody_ledger.demo import generate, generate_commands
 from custody_ledger.demo.places import FIELD_OFFICES, PLACES
+from custody_ledger.domain.authority import add_months
 from custody_ledger.domain.commands import parse_envelope
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -31,6 +32,8 @@ ID_FIELDS = {
 SERVING, JAIL = {"WSO", "JEM"}, {"JEM"}
 SERVABLE = ("I-200", "I-205")
 REQUIRED_HOURS = {"WSO": 8, "JEM": 160}
+REFRESHER_MONTHS = 12  # policy training.refresher
+STAGED = "-staged-"  # an idempotency key names what a deliberately unlawful command is staged to meet
 
 
 def _at(command: Command) -> datetime:
@@ -41,19 +44,28 @@ def _day(command: Command, name: str) -> date:
     return date.fromisoformat(str(command[name]))
 
 
+def _staged(command: Command) -> str:
+    """The outcome a command is labelled to meet ('refusal-<rule id>', 'violation-<rule id>'), or ''."""
+    _, _, label = str(command["idempotency_key"]).partition(STAGED)
+    return label
+
+
 @dataclass
 class Story:
     """What the stream says happened: who belongs where, and when each thing began and ended."""
 
     agency_of: dict[str, str] = field(default_factory=dict)  # facility, booking, officer -> agency
     booked: dict[str, datetime] = field(default_factory=dict)
+    charges: dict[str, str] = field(default_factory=dict)  # booking -> pending / convicted
     released: dict[str, datetime] = field(default_factory=dict)
+    release_reasons: dict[str, str] = field(default_factory=dict)
     warrants: dict[str, Command] = field(default_factory=dict)
     cancelled: dict[str, datetime] = field(default_factory=dict)
     agreements: dict[str, dict[str, object]] = field(default_factory=dict)
     agreement_of_agency: dict[str, str] = field(default_factory=dict)
     certificates: dict[str, Command] = field(default_factory=dict)  # officer -> certify_officer, if current
     ever_certified: dict[str, str] = field(default_factory=dict)  # officer -> model
+    passed: dict[tuple[str, str], list[date]] = field(default_factory=dict)  # (officer, model) -> courses passed
     serves: dict[str, Command] = field(default_factory=dict)
     ends: dict[str, list[Command]] = field(default_factory=dict)
     unauthorized: list[tuple[Command, str]] = field(default_factory=list)
@@ -93,8 +105,10 @@ def _record(story: Story, c: Command) -> None:
     elif name == "book_person":
         story.agency_of[str(c["booking_id"])] = story.agency_of[str(c["facility_id"])]
         story.booked[str(c["booking_id"])] = at
+        story.charges[str(c["booking_id"])] = str(c["charge_status"])
     elif name == "release_from_criminal_custody":
         story.released[str(c["booking_id"])] = at
+        story.release_reasons[str(c["booking_id"])] = str(c["reason"])
     elif name == "lodge_warrant":
         story.warrants[str(c["warrant_id"])] = c
     elif name == "cancel_warrant":
@@ -125,6 +139,8 @@ def _record_program(story: Story, c: Command) -> None:
         story.ever_certified[str(c["officer_id"])] = str(c["model"])
     elif name in ("suspend_certificate", "revoke_certificate"):
         story.certificates.pop(str(c["officer_id"]), None)
+    elif name == "record_training" and int(str(c["exam_score"])) >= 70:  # policy training.exam
+        story.passed.setdefault((str(c["officer_id"]), str(c["model"])), []).append(_day(c, "completed_on"))
 
 
 def _why_not(story: Story, c: Command) -> str:
@@ -142,6 +158,9 @@ def _why_not(story: Story, c: Command) -> str:
     effective = date.fromisoformat(str(agreement["effective"]))
     if agreement["status"] != "active" or not effective <= day < expires:
         return "agreement not in force"
+    last = max((d for d in story.passed.get((officer, str(cert["model"])), []) if d <= day), default=None)
+    if last is None or day >= add_months(last, REFRESHER_MONTHS):
+        return "training not current"
     booking = str(c.get("booking_id") or story.warrants[str(c["warrant_id"])]["booking_id"])
     return "" if story.agency_of[booking] == story.agency_of[officer] else "not the officer's own agency"
 
@@ -234,10 +253,61 @@ def test_every_serve_follows_a_warrant_lodged_earlier_on_a_booking_released_earl
     assert late == []
 
 
-def test_served_warrants_are_administrative_and_uncancelled(story: Story) -> None:
-    served = [story.warrants[str(s["warrant_id"])] for s in story.serves.values()]
-    unservable = [w for w in served if w["form"] not in SERVABLE or w["warrant_id"] in story.cancelled]
+def test_served_warrants_are_administrative_and_uncancelled_when_served(story: Story) -> None:
+    unservable = [s for s in story.serves.values()
+                  if story.warrants[str(s["warrant_id"])]["form"] not in SERVABLE
+                  or story.cancelled.get(str(s["warrant_id"]), NOW + LIMIT) <= _at(s)]
     assert unservable == []
+
+
+def test_every_serve_comes_before_the_limit_counted_from_the_release_runs_out(story: Story) -> None:
+    late = [h for h, s in story.serves.items()
+            if _at(s) >= story.released[str(story.warrants[str(s["warrant_id"])]["booking_id"])] + LIMIT]
+    assert late == []
+
+
+def test_no_warrant_is_left_lodged_on_anyone_released_from_criminal_custody(story: Story) -> None:
+    served = {str(s["warrant_id"]) for s in story.serves.values()}
+    lodged = [w for w, c in story.warrants.items()
+              if str(c["booking_id"]) in story.released and w not in served and w not in story.cancelled]
+    assert lodged == []
+
+
+def test_a_warrant_no_officer_serves_is_lifted_at_the_release(story: Story) -> None:
+    served = {str(s["warrant_id"]) for s in story.serves.values()}
+    lifted = [w for w, at in story.cancelled.items()
+              if w not in served and story.released.get(str(story.warrants[w]["booking_id"])) == at]
+    assert lifted
+
+
+def test_a_booking_has_at_most_one_hold(story: Story) -> None:
+    holds = Counter(str(story.warrants[str(s["warrant_id"])]["booking_id"]) for s in story.serves.values())
+    assert [b for b, n in holds.items() if n > 1] == []
+
+
+def test_release_reasons_fit_the_charges(story: Story) -> None:
+    unfit = [b for b, reason in story.release_reasons.items()
+             if (reason, story.charges[b]) in {("sentence_served", "pending"), ("charges_dropped", "convicted")}]
+    assert unfit == []
+
+
+def test_limit_reached_releases_come_at_or_after_the_deadline_and_never_under_an_igsa(story: Story) -> None:
+    early = [h for h, (end,) in story.ends.items() if end.get("reason") == "limit_reached"
+             and (_at(end) < story.clock_start(h) + LIMIT or story.igsa(story.hold_agency(h)))]
+    assert early == []
+
+
+def test_warrant_cancelled_releases_follow_the_cancellation_of_the_served_warrant(story: Story) -> None:
+    ends = [(h, end) for h, (end,) in story.ends.items() if end.get("reason") == "warrant_cancelled"]
+    early = [h for h, end in ends if story.cancelled.get(str(story.serves[h]["warrant_id"]), NOW + LIMIT) > _at(end)]
+    assert (bool(ends), early) == (True, [])
+
+
+def test_past_limit_releases_are_exactly_the_staged_violations(story: Story) -> None:
+    past = {str(end["idempotency_key"]) for (end,) in story.ends.values() if end.get("reason") == "limit_reached"}
+    staged = {str(end["idempotency_key"]) for (end,) in story.ends.values()
+              if _staged(end) == "violation-custody.violation"}
+    assert (past == staged, bool(past)) == (True, True)
 
 
 def test_every_hold_ends_at_most_once(story: Story) -> None:
@@ -313,6 +383,29 @@ def test_every_unauthorized_action_is_a_deliberate_refusal(story: Story) -> None
              if not (c["command"] == "serve_warrant" and str(c["officer_id"]) not in story.ever_certified)
              and not (c["command"] == "interview_status" and why == "WSO may not interview_status")]
     assert stray == []
+
+
+def test_the_unauthorized_actions_are_exactly_the_ones_labelled_with_their_rule(
+    commands: list[Command], story: Story
+) -> None:
+    rules = {"no current certificate": "certificate.current_required",
+             "WSO may not interview_status": "authority.wso"}
+    unauthorized = {str(c["idempotency_key"]): f"refusal-{rules.get(why, why)}" for c, why in story.unauthorized}
+    labelled = {str(c["idempotency_key"]): _staged(c) for c in commands if _staged(c).startswith("refusal-")}
+    assert unauthorized == labelled
+
+
+def test_officers_take_a_yearly_refresher_and_pass_its_exam(commands: list[Command]) -> None:
+    refreshers = [c for c in _named(commands, "record_training") if "refresher" in str(c["course"])]
+    assert (bool(refreshers), [c for c in refreshers if int(str(c["exam_score"])) < 70]) == (True, [])
+
+
+def test_some_officer_still_acts_more_than_a_year_after_their_first_course(story: Story,
+                                                                          commands: list[Command]) -> None:
+    first = {officer: min(days) for (officer, _), days in story.passed.items()}
+    acts = _named(commands, "serve_warrant", "interview_status", "issue_detainer", "enter_ice_data")
+    assert [c for c in acts if str(c["officer_id"]) in first
+            and _at(c).date() >= add_months(first[str(c["officer_id"])], REFRESHER_MONTHS)]
 
 
 def test_refused_attempts_are_about_one_booking_in_two_hundred(story: Story) -> None:
