@@ -435,6 +435,8 @@ def _problems(step: Step, got: Outcome, policy: Policy) -> Iterator[str]:
             yield f"expected {exp.describe()}, got {error.get('kind')} (rule {error.get('rule_id')})"
         if exp.rule is not None and error.get("rule_id") != exp.rule:
             yield f"expected rule {exp.rule}, the result names rule {error.get('rule_id')}"
+        if exp.rule is not None and not error.get("citation"):
+            yield "every decision by a rule names its citation; this result has none"
         if exp.field is not None and error.get("field") != exp.field:
             yield f"expected field {exp.field}, the result names field {error.get('field')}"
         if exp.outcome == "refused":
