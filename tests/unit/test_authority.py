@@ -101,3 +101,53 @@ def test_one_current_certificate_is_enough_among_several() -> None:
     decision = decide("serve_warrant", *certs, agreements=(_agreement(AgreementModel.JEM),
                                                            _agreement(AgreementModel.WSO)))
     assert (decision.allowed, decision.certificate and decision.certificate.model) == (True, AgreementModel.JEM)
+
+
+def _trained_on(completed: date, score: int | None = 90) -> tuple[Training, ...]:
+    return (Training(TrainingId("O-1/T1"), OfficerId("O-1"), AgreementModel.WSO, "WSO basic", 8, completed, score),)
+
+
+@pytest.mark.parametrize(("completed", "allowed"), [
+    (date(2025, 3, 3), True),    # 12 months end on 3 March 2026: the act on 2 March is inside them
+    (date(2025, 3, 2), False),   # 12 months ended on 2 March 2026 itself: not current that day
+    (date(2026, 3, 3), False),   # completed after the act: it cannot make the act lawful
+])
+def test_training_is_current_for_the_refresher_period_before_the_acts_day(completed: date, allowed: bool) -> None:
+    wso = AgreementModel.WSO
+    decision = authority.decide("serve_warrant", officer=OFFICER, certificates=(_certificate(wso),),
+                                agreements={AgreementId("AGR-WSO"): _agreement(wso)},
+                                trainings=_trained_on(completed), at=AT, view=VIEW)
+    assert (decision.allowed, decision.rule_id) == (allowed, "authority.wso" if allowed else "training.refresher")
+
+
+def test_a_failed_exam_does_not_keep_training_current() -> None:
+    wso = AgreementModel.WSO
+    decision = authority.decide("serve_warrant", officer=OFFICER, certificates=(_certificate(wso),),
+                                agreements={AgreementId("AGR-WSO"): _agreement(wso)},
+                                trainings=_trained_on(date(2026, 2, 1), score=69), at=AT, view=VIEW)
+    assert (decision.allowed, decision.rule_id) == (False, "training.refresher")
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (date(2025, 1, 31), 1, date(2025, 2, 28)),
+    (date(2024, 1, 31), 1, date(2024, 2, 29)),
+    (date(2024, 2, 29), 12, date(2025, 2, 28)),
+    (date(2025, 12, 15), 1, date(2026, 1, 15)),
+    (date(2025, 3, 2), 12, date(2026, 3, 2)),
+])
+def test_months_are_added_on_the_calendar_keeping_the_day_where_the_month_has_it(
+        day: date, months: int, expected: date) -> None:
+    assert authority.add_months(day, months) == expected
+
+
+@pytest.mark.parametrize(("background", "rule"), [
+    (BackgroundResult.FAILED, "authority.background_check"), (None, "authority.background_check"),
+])
+def test_a_certified_officer_without_a_passed_background_check_in_force_may_not_act(
+        background: BackgroundResult | None, rule: str) -> None:
+    wso = AgreementModel.WSO
+    officer = Officer(OfficerId("O-1"), AgencyId("A-1"), "Officer One", "17", background)
+    decision = authority.decide("serve_warrant", officer=officer, certificates=(_certificate(wso),),
+                                agreements={AgreementId("AGR-WSO"): _agreement(wso)}, trainings=TRAININGS,
+                                at=AT, view=VIEW)
+    assert (decision.allowed, decision.rule_id) == (False, rule)
