@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from custody_ledger.ledger.schema import certificates, flags, holds
+from custody_ledger.ledger import codec, projections
+from custody_ledger.ledger.schema import certificates, events, flags, holds
 from tests.support.world import World, booked_with_warrant, certified_officer
 
 
@@ -194,3 +195,24 @@ def test_a_refusal_for_authority_missing_at_the_act_is_recorded(world: World, en
         opened = conn.execute(sa.select(sa.func.count()).select_from(holds)).scalar_one()
         refused = conn.execute(sa.text("SELECT rule_id FROM refusals")).scalars().all()
     assert (opened, refused) == (0, ["certificate.current_required"])
+
+
+def test_every_entitys_history_is_read_from_the_stream_its_events_are_written_to(world: World, wso: str,
+                                                                                  engine: Engine) -> None:
+    """state_at finds an entity's events by kind and key: a stream named otherwise would judge on no history."""
+    warrant = _released(world, "BK-1")
+    world.ok("serve_warrant", hold_id="H-1", warrant_id=warrant, officer_id=wso)
+    world.ok("separate_officer", at=world.later(hours=1), officer_id=wso, reason="retired")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(events.c.type, events.c.stream, events.c.payload)).all()
+    mismatched = []
+    for row in rows:
+        entry = projections.PROJECTORS[row.type]
+        if entry is None:
+            continue
+        kind = projections.KINDS[entry[0]]
+        event = codec.decode_payload(row.type, row.payload)
+        named = projections.stream_of(entry[0], {k: getattr(event, k) for k in kind.keys})
+        if named != row.stream:
+            mismatched.append((row.type, row.stream, named))
+    assert (len(rows) > 15, mismatched) == (True, [])
