@@ -6,10 +6,16 @@ release, arrest, transfer) on one heap, drained in time order up to the next arr
 produced as it is read. Everything comes from one `random.Random(seed)` and from `now`: never the wall
 clock, never the global generator.
 
-The stream obeys the rules of policy/default.yaml except where it deliberately does not: about one
-booking in 200 carries a refused attempt (a WSO interviewing, an uncertified officer serving), about
-one hold in 100 without an IGSA is released only after 48 hours (a recorded violation), and a few
-arrests come 10–40 minutes after the release (time without authority, custody.unauthorized_gap).
+The stream obeys the rules of policy/default.yaml, judged as of each act (officers act only while
+certified, under an agreement in force, with training renewed by a yearly refresher), except where
+it deliberately does not: about one booking in 200 carries a refused attempt (a WSO interviewing, an
+uncertified officer serving), and about one hold in 100 without an IGSA is released only after 48
+hours (a recorded violation). Each of those says so in its idempotency key, after `STAGED`:
+`seed7-0001234-staged-refusal-authority.wso` is meant to be refused under that rule,
+`…-staged-violation-custody.violation` is accepted and flagged as held past the limit; every other
+command is meant to be accepted. Many arrests come minutes after the release and some 10–40 minutes
+after: lawful, and flagged as time without authority (custody.unauthorized_gap), as the product does
+for any gap. No warrant is left lodged on anyone released from criminal custody.
 """
 
 from __future__ import annotations
