@@ -67,75 +67,41 @@ def _hold(tx: Tx, hold_id: object) -> ZoneInfo:
     return UTC_ZONE if hold is None else _facility(tx, hold.facility_id)
 
 
-Calendar = Callable[[Tx, Any], ZoneInfo]
+def _own(_: Tx, name: object) -> ZoneInfo:
+    return _named(name)
 
 
-def _of_officer(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _officer(tx, cmd.officer_id)
-
-
-def _of_agreement(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _agreement(tx, cmd.agreement_id)
-
-
-def _of_agency(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _agency(tx, cmd.agency_id)
-
-
-def _of_booking(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _booking(tx, cmd.booking_id)
-
-
-def _of_hold(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _hold(tx, cmd.hold_id)
-
-
-def _of_warrant(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _warrant(tx, cmd.warrant_id)
-
-
-def _of_facility(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _facility(tx, cmd.facility_id)
-
-
-def _of_office(tx: Tx, cmd: Any) -> ZoneInfo:
-    return _office(tx, cmd.field_office_id)
-
-
-def _own_zone(_: Tx, cmd: Any) -> ZoneInfo:
-    return _named(cmd.timezone)
-
-
-# Command name -> the zone whose local day judges it; a command missing here fails closed (KeyError).
-CALENDARS: Mapping[str, Calendar] = {
-    "register_field_office": _own_zone,
-    "register_agency": _of_office,
-    "register_facility": _own_zone,
-    "request_agreement": _of_agency,
-    "review_agreement": _of_agreement,
-    "sign_agreement": _of_agreement,
-    "suspend_agreement": _of_agreement,
-    "reinstate_agreement": _of_agreement,
-    "terminate_agreement": _of_agreement,
-    "nominate_officer": _of_agency,
-    "record_background_check": _of_officer,
-    "record_training": _of_officer,
-    "separate_officer": _of_officer,
-    "certify_officer": _of_officer,
-    "suspend_certificate": _of_officer,
-    "revoke_certificate": _of_officer,
-    "book_person": _of_facility,
-    "release_from_criminal_custody": _of_booking,
-    "lodge_warrant": _of_booking,
-    "cancel_warrant": _of_warrant,
-    "serve_warrant": _of_warrant,
-    "interview_status": _of_booking,
-    "issue_detainer": _of_booking,
-    "enter_ice_data": _of_booking,
-    "transfer_custody": _of_hold,
-    "release_hold": _of_hold,
+# Command name -> how to find its zone, from which payload field; a command missing here fails closed (KeyError).
+CALENDARS: Mapping[str, tuple[Callable[[Tx, Any], ZoneInfo], str]] = {
+    "register_field_office": (_own, "timezone"),
+    "register_agency": (_office, "field_office_id"),
+    "register_facility": (_own, "timezone"),
+    "request_agreement": (_agency, "agency_id"),
+    "review_agreement": (_agreement, "agreement_id"),
+    "sign_agreement": (_agreement, "agreement_id"),
+    "suspend_agreement": (_agreement, "agreement_id"),
+    "reinstate_agreement": (_agreement, "agreement_id"),
+    "terminate_agreement": (_agreement, "agreement_id"),
+    "nominate_officer": (_agency, "agency_id"),
+    "record_background_check": (_officer, "officer_id"),
+    "record_training": (_officer, "officer_id"),
+    "separate_officer": (_officer, "officer_id"),
+    "certify_officer": (_officer, "officer_id"),
+    "suspend_certificate": (_officer, "officer_id"),
+    "revoke_certificate": (_officer, "officer_id"),
+    "book_person": (_facility, "facility_id"),
+    "release_from_criminal_custody": (_booking, "booking_id"),
+    "lodge_warrant": (_booking, "booking_id"),
+    "cancel_warrant": (_warrant, "warrant_id"),
+    "serve_warrant": (_warrant, "warrant_id"),
+    "interview_status": (_booking, "booking_id"),
+    "issue_detainer": (_booking, "booking_id"),
+    "enter_ice_data": (_booking, "booking_id"),
+    "transfer_custody": (_hold, "hold_id"),
+    "release_hold": (_hold, "hold_id"),
 }
 
 
 def zone_for(tx: Tx, command: str, payload: Any) -> ZoneInfo:
-    return CALENDARS[command](tx, payload)
+    zone_of, field = CALENDARS[command]
+    return zone_of(tx, getattr(payload, field))
