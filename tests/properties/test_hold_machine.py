@@ -2,10 +2,11 @@
 
 Each example builds an agency (any of five facility zones, with or without an IGSA) under a policy read
 from the policy file: the shipped one, or the same file with a later custody limit of other hours or
-another counting method coming into force in the middle of the simulated days. A person is released
-from criminal custody and a WSO arrest is recorded at a random moment: before the release, at it, a
-little after, or at and around the end of the limit. Transfers and releases then arrive in any order,
-at any moment. After every step the hold in the database must be what the model says.
+another counting method coming into force in the middle of the simulated days. People are released
+from criminal custody and WSO arrests recorded at random moments: before the release, at it, later,
+a microsecond either side of the end of the limit, or long after it; a warrant may be tried again.
+Transfers and releases then arrive in any order, at any moment, and a microsecond either side of a
+deadline. After every step the holds and flags in the database must be what the model says.
 
 The model knows the law, not the code: the clock starts at the earlier of release and arrest; the limit
 is the one the policy file has in force on the facility's day the clock started, counted as the file
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 import yaml
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from custody_ledger.domain.calendar import holiday_checker, parse_holiday_rule
 from custody_ledger.domain.policy import Policy
@@ -71,6 +72,7 @@ def policy(variant: str, base: datetime) -> Policy:
 
 @cache
 def federal_holidays(variant: str, base: datetime) -> Any:
+    """The holiday rules the file has in force now (its last entry), read with the product's calendar reader."""
     raw = policy_file(variant, base)["parameters"]["federal_holidays"][-1]["value"]
     return holiday_checker([parse_holiday_rule(r, f"holiday[{i}]") for i, r in enumerate(raw)])
 
@@ -135,8 +137,9 @@ class HoldMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.db.close()
 
-    @initialize(zone=st.sampled_from(ZONES), igsa=st.booleans(), variant=st.sampled_from(sorted(VARIANTS)),
-                base=st.sampled_from(BASES), data=st.data())
+    # Two agencies in three without an IGSA: their holds have the deadlines that most rules turn on.
+    @initialize(zone=st.sampled_from(ZONES), igsa=st.sampled_from([False, False, True]),
+                variant=st.sampled_from(sorted(VARIANTS)), base=st.sampled_from(BASES), data=st.data())
     def an_agency_and_its_certified_officer(self, zone: str, igsa: bool, variant: str, base: datetime,
                                            data: st.DataObject) -> None:
         self.zone, self.igsa, self.base = ZoneInfo(zone), igsa, base
@@ -175,7 +178,7 @@ class HoldMachine(RuleBasedStateMachine):
         """Before the arrest, before the deadline, a tick either side of it, or after it."""
         deadline = hold.deadline or hold.arrested + timedelta(days=3)  # under an IGSA, any few days
         where = data.draw(st.sampled_from(["before the arrest", "before the deadline", "before the deadline",
-                                           "at the deadline", "after the deadline"]))
+                                           "at the deadline", "at the deadline", "after the deadline"]))
         if where == "before the arrest":
             return hold.arrested - timedelta(seconds=data.draw(st.integers(1, 7200)))
         if where == "before the deadline":
@@ -186,6 +189,7 @@ class HoldMachine(RuleBasedStateMachine):
 
     # --- arrests -------------------------------------------------------------------------------------
 
+    @precondition(lambda self: len(self.bookings) < 6)  # then the steps go to ending the holds
     @rule(data=st.data())
     def arrest(self, data: st.DataObject) -> None:
         """A new person released and arrested, or another arrest recorded on a warrant already tried (after a
@@ -198,7 +202,10 @@ class HoldMachine(RuleBasedStateMachine):
     def release_and_arrest(self, data: st.DataObject) -> None:
         """Someone booked and wanted by ICE is released from criminal custody, and the WSO tries to arrest."""
         n = len(self.bookings) + 1
-        released = self.base + timedelta(days=1, seconds=data.draw(st.integers(0, 10 * 86_400)))
+        # Any of ten days, the day before a later limit comes into force (arrests then fall on both sides of it)
+        # weighted as much as all the others together.
+        day = data.draw(st.one_of(st.integers(1, 10), st.just(CHANGE_AFTER.days - 1)))
+        released = self.base + timedelta(days=day, seconds=data.draw(st.integers(0, 86_399)))
         booking = ModelBooking(f"BK-{n}", f"WR-{n}", released)
         assert self.run("book_person", released - timedelta(hours=20), booking_id=booking.booking_id,
                         facility_id="AG-A-JAIL", person={"name": f"Person {n}", "dob": "1990-01-01"},
@@ -244,16 +251,36 @@ class HoldMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def transfer(self, data: st.DataObject) -> None:
-        hold_id, at = self.end_of(data)
+        self.transfer_at(*self.end_of(data))
+
+    @rule(data=st.data(), reason=st.sampled_from(["limit_reached", "ice_declined", "court_order", "other"]))
+    def release(self, data: st.DataObject, reason: str) -> None:
+        self.release_at(*self.end_of(data), reason)
+
+    def with_a_deadline(self) -> list[str]:
+        return [h for h, hold in self.holds.items() if hold.status == "open" and hold.deadline is not None]
+
+    @precondition(lambda self: self.with_a_deadline())
+    @rule(data=st.data(), end=st.sampled_from(["transfer", "limit_reached", "court_order"]),
+          tick=st.sampled_from([-MICROSECOND, timedelta(0), MICROSECOND]))
+    def end_a_tick_from_the_deadline(self, data: st.DataObject, end: str, tick: timedelta) -> None:
+        """The moments the law turns on: a microsecond before the deadline, at it, a microsecond after."""
+        hold_id = data.draw(st.sampled_from(self.with_a_deadline()))
+        deadline = self.holds[hold_id].deadline
+        assert deadline is not None
+        if end == "transfer":
+            self.transfer_at(hold_id, deadline + tick)
+        else:
+            self.release_at(hold_id, deadline + tick, end)
+
+    def transfer_at(self, hold_id: str, at: datetime) -> None:
         result = self.run("transfer_custody", at, hold_id=hold_id, receiving_officer="ICE DO Smith",
                           field_office_id="FO-1")
         if self.may_end(result, hold_id, at):
             assert result["ok"], result
             self.ended(hold_id, "transferred", at)
 
-    @rule(data=st.data(), reason=st.sampled_from(["ice_declined", "court_order", "other", "limit_reached"]))
-    def release(self, data: st.DataObject, reason: str) -> None:
-        hold_id, at = self.end_of(data)
+    def release_at(self, hold_id: str, at: datetime, reason: str) -> None:
         result = self.run("release_hold", at, hold_id=hold_id, reason=reason)
         if not self.may_end(result, hold_id, at):
             return
@@ -332,5 +359,5 @@ class HoldMachine(RuleBasedStateMachine):
         assert (len(rows), set(map(tuple, rows))) == (len(expected), expected)
 
 
-HoldMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=15, deadline=None)
+HoldMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=15, deadline=None)
 TestHoldLifecycle = HoldMachine.TestCase
