@@ -1,15 +1,19 @@
-"""What clients send: one body per command, and the log-in; unknown fields are rejected.
+"""What clients send: one body per command, derived from the domain's declaration, and the log-in.
 
-Separate from the domain's dataclasses on purpose: these document and bound what crosses the wire
-(lengths that fit the database columns, no NUL bytes), while the domain still parses every command
-itself and has the last word. A body never carries the actor, a role or a status: the actor is the
-authenticated principal and the rest is decided by the ledger (issue 3, "server-owned fields").
+Each command body is built from the command's dataclass (domain/commands.py): its fields, types and
+docs, and the wire bounds its `Bounds` markers declare (lengths that fit the database columns, no NUL
+bytes, number ranges); whole numbers and booleans are strict, unknown fields are rejected. The domain
+still parses every command itself and has the last word. A body never carries the actor, a role or a
+status: the actor is the authenticated principal and the rest is decided by the ledger (issue 3,
+"server-owned fields").
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any, cast
 
 from pydantic import (
     AfterValidator,
@@ -20,27 +24,15 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    create_model,
 )
 
 from custody_ledger.domain.commands import COMMANDS
-from custody_ledger.domain.model import (
-    AgencyKind,
-    AgreementModel,
-    BackgroundResult,
-    ChargeStatus,
-    CriminalReleaseReason,
-    ReleaseReason,
-    ReviewDecision,
-    WarrantForm,
-)
+from custody_ledger.domain.declare import ID, ID_PATTERN, Bounds, FieldSpec, field_specs
 
-# Ids fit the 100-character id columns; control characters are never part of an id.
-ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
-Short = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=ID_PATTERN)]
-# PostgreSQL text cannot hold NUL; 500 is the domain's own bound for free text.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]+$")]
-Zone = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+__all__ = ["COMMAND_BODIES", "ID_PATTERN", "Body", "LoginIn"]
+
+Id = Annotated[str, StringConstraints(min_length=ID.min_length, max_length=ID.max_length, pattern=ID_PATTERN)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -60,165 +52,46 @@ class Body(BaseModel):
         None, description="When it happened in the world (ISO 8601 with offset); defaults to now.")
 
 
-class RegisterFieldOffice(Body):
-    field_office_id: Id
-    name: Text
-    timezone: Zone
-
-
-class RegisterAgency(Body):
-    agency_id: Id
-    name: Text
-    kind: AgencyKind
-    state: Text = Field(description="Two-letter USPS code")
-    county: Text
-    ori: Text = Field(description="9-character NCIC agency code, starting with the state")
-    field_office_id: Id
-
-
-class RegisterFacility(Body):
-    facility_id: Id
-    agency_id: Id
-    name: Text
-    timezone: Zone = Field(description="IANA time zone, e.g. America/Chicago")
-
-
-class RequestAgreement(Body):
-    agreement_id: Id
-    agency_id: Id
-    model: AgreementModel
-
-
-class ReviewAgreement(Body):
-    agreement_id: Id
-    decision: ReviewDecision
-    reasons: Text
-
-
-class SignAgreement(Body):
-    agreement_id: Id
-    signed_on: date
-    effective_from: date
-    igsa: StrictBool
-    expires_on: date | None = None
-
-
-class ChangeAgreement(Body):
-    agreement_id: Id
-    reason: Text
-    effective_on: date | None = Field(
-        None, description="The day the written notice takes effect: its own day when omitted, never earlier")
-
-
-class NominateOfficer(Body):
-    officer_id: Id
-    agency_id: Id
-    name: Text
-    badge: Short
-
-
-class RecordBackgroundCheck(Body):
-    officer_id: Id
-    result: BackgroundResult
-    effective_on: date | None = Field(
-        None, description="The day the result takes effect: the notice's own day when omitted, never earlier")
-
-
-class RecordTraining(Body):
-    officer_id: Id
-    model: AgreementModel
-    course: Text
-    hours: Annotated[StrictInt, Field(ge=1, le=10_000)]
-    completed_on: date
-    exam_score: Annotated[StrictInt, Field(ge=0, le=100, description="Percent; 70 passes (policy training.exam)")] \
-        | None = None
-
-
-class CertifyOfficer(Body):
-    officer_id: Id
-    model: AgreementModel
-    agreement_id: Id
-    credential_no: Short
-    supervisor: Text | None = Field(None, description="The supervising ICE position")
-    expires_on: date | None = None
-
-
-class ChangeCertificate(Body):
-    officer_id: Id
-    model: AgreementModel
-    reason: Text
-    effective_on: date | None = Field(
-        None, description="The day the written notice takes effect: its own day when omitted, never earlier")
-
-
-class SeparateOfficer(Body):
-    officer_id: Id
-    reason: Text
-    effective_on: date | None = Field(
-        None, description="The day the officer left the agency: the notice's own day when omitted, never earlier")
-
-
-class PersonIn(BaseModel):
+class _Nested(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text
-    dob: date
-    a_number: Annotated[str, StringConstraints(max_length=12)] | None = Field(
-        None, description="ICE A-number: 'A' and 8 or 9 digits")
+
+def _wire_type(spec: FieldSpec, owner: str) -> Any:
+    """The pydantic type of one declared field; text without declared bounds is refused at import."""
+    base, bounds = getattr(spec.type, "__supertype__", spec.type), spec.bounds or Bounds()
+    if base is str:
+        if bounds.max_length is None:
+            raise TypeError(f"{owner}.{spec.name}: text needs Bounds(max_length=...) to cross the wire")
+        return Annotated[str, StringConstraints(min_length=bounds.min_length, max_length=bounds.max_length,
+                                                pattern=bounds.pattern)]
+    if base is bool:
+        return StrictBool
+    if base is int:
+        return Annotated[StrictInt, Field(ge=bounds.ge, le=bounds.le)]
+    if base is datetime:
+        return Instant
+    if base is date or (isinstance(base, type) and issubclass(base, Enum)):
+        return base
+    if dataclasses.is_dataclass(base) and isinstance(base, type):
+        return _model(base, _Nested, f"{base.__name__}In")
+    raise TypeError(f"{owner}.{spec.name}: no wire type for {base!r}")
 
 
-class BookPerson(Body):
-    booking_id: Id
-    facility_id: Id
-    person: PersonIn
-    charge_status: ChargeStatus
+def _model(cls: type[Any], parent: type[BaseModel], name: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in field_specs(cls):
+        wire = _wire_type(spec, cls.__name__)
+        described = Field(description=spec.doc or None)
+        fields[spec.name] = (wire | None, Field(None, description=spec.doc or None)) if spec.optional \
+            else (wire, described)
+    model: type[BaseModel] = create_model(name, __base__=parent, __doc__=cls.__doc__, **fields)
+    return model
 
 
-class ReleaseFromCriminalCustody(Body):
-    booking_id: Id
-    reason: CriminalReleaseReason
-
-
-class LodgeWarrant(Body):
-    warrant_id: Id
-    booking_id: Id
-    form: WarrantForm
-    number: Short
-    issued_on: date
-
-
-class CancelWarrant(Body):
-    warrant_id: Id
-    reason: Text
-
-
-class ServeWarrant(Body):
-    hold_id: Id
-    warrant_id: Id
-    officer_id: Id = Field(description="The serving officer: the caller's own officer record")
-
-
-class JailProcessing(Body):
-    booking_id: Id
-    officer_id: Id
-    notes: Text | None = None
-
-
-class TransferCustody(Body):
-    hold_id: Id
-    receiving_officer: Text
-    field_office_id: Id
-
-
-class ReleaseHold(Body):
-    hold_id: Id
-    reason: ReleaseReason
-
-
-# One body per command of the vocabulary, named as the domain's command class it fronts; a body
-# missing for a command fails at import, and a test holds the fields of the two equal.
-_BY_NAME = {body.__name__: body for body in Body.__subclasses__()}
-COMMAND_BODIES: dict[str, type[Body]] = {name: _BY_NAME[command.__name__] for name, command in COMMANDS.items()}
+# One body per command of the vocabulary, named as the domain's command class it fronts.
+COMMAND_BODIES: dict[str, type[Body]] = {
+    name: cast(type[Body], _model(command, Body, command.__name__)) for name, command in COMMANDS.items()
+}
 
 
 class LoginIn(BaseModel):

@@ -10,13 +10,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import lifecycle
 from .commands import (
-    ChangeAgreement,
+    AgreementNotice,
     RegisterAgency,
     RegisterFacility,
     RegisterFieldOffice,
+    ReinstateAgreement,
     RequestAgreement,
     ReviewAgreement,
     SignAgreement,
+    SuspendAgreement,
+    TerminateAgreement,
 )
 from .errors import Conflict, Invalid, NotFound
 from .events import (
@@ -51,6 +54,7 @@ _STATE = re.compile(r"^[A-Z]{2}$")
 AgreementEvent = AgreementRequested | AgreementReviewed | AgreementSigned | AgreementSuspended | (
     AgreementReinstated | AgreementTerminated
 )
+AgreementChange = AgreementSuspended | AgreementReinstated | AgreementTerminated | CertificateRevoked
 
 
 def require_timezone(name: str, field: str = "timezone") -> ZoneInfo:
@@ -131,21 +135,34 @@ def decide_sign_agreement(cmd: SignAgreement, agreement: Agreement | None, view:
 
 
 def decide_change_agreement(
-    action: str,
-    cmd: ChangeAgreement,
+    cmd: AgreementNotice,
     agreement: Agreement | None,
     certificates: Sequence[Certificate],
     view: PolicyView,
-) -> list[AgreementSuspended | AgreementReinstated | AgreementTerminated | CertificateRevoked]:
+) -> list[AgreementChange]:
+    """suspend_agreement, reinstate_agreement, terminate_agreement: each by its own command type."""
     found = _found(agreement, cmd.agreement_id)
-    lifecycle.advance(lifecycle.AGREEMENT, found.status, action, f"agreement {found.agreement_id}", view)
+    subject = f"agreement {found.agreement_id}"
+    match cmd:
+        case SuspendAgreement():
+            lifecycle.advance(lifecycle.AGREEMENT, found.status, "suspend", subject, view)
+            return [AgreementSuspended(cmd.agreement_id, cmd.reason, require_not_backdated(cmd.effective_on, view))]
+        case ReinstateAgreement():
+            lifecycle.advance(lifecycle.AGREEMENT, found.status, "reinstate", subject, view)
+            return [AgreementReinstated(cmd.agreement_id, cmd.reason, require_not_backdated(cmd.effective_on, view))]
+        case TerminateAgreement():
+            lifecycle.advance(lifecycle.AGREEMENT, found.status, "terminate", subject, view)
+            return _terminate(cmd, certificates, view)
+        case _:
+            assert_never(cmd)
+
+
+def _terminate(
+    cmd: TerminateAgreement, certificates: Sequence[Certificate], view: PolicyView
+) -> list[AgreementChange]:
     effective_on = require_not_backdated(cmd.effective_on, view)
-    if action == "suspend":
-        return [AgreementSuspended(cmd.agreement_id, cmd.reason, effective_on)]
-    if action == "reinstate":
-        return [AgreementReinstated(cmd.agreement_id, cmd.reason, effective_on)]
     rule = view.rule("agreement.termination_ends_certificates")
-    ended = [
+    ended: list[AgreementChange] = [
         CertificateRevoked(c.officer_id, c.model, f"agreement {cmd.agreement_id} terminated: {cmd.reason}", rule.id,
                            effective_on)
         for c in certificates

@@ -1,7 +1,12 @@
-"""The command vocabulary (DESIGN.md): one frozen dataclass per command, payload fields only.
+"""The command vocabulary (DESIGN.md): one frozen dataclass per command, the one declaration of it.
 
-The envelope (command, idempotency_key, actor, occurred_at) is parsed by `parse_envelope`.
-Names and fields here are the public contract; fields may be added, never renamed.
+Each class is the whole declaration of its command: the docstring says what it does, each field carries
+its type, wire bounds and meaning (`Annotated[..., Bounds, Doc]`, domain/declare.py), and `refused_by`
+lists every policy rule that can refuse it (tests/unit/test_vocabulary.py holds it against the law
+scenarios). The HTTP bodies (api/bodies.py), the OpenAPI text and docs/commands.md
+(app/vocabulary.py) are derived from these. The envelope (command, idempotency_key, actor,
+occurred_at) is parsed by `parse_envelope`. Names and fields here are the public contract; fields may be
+added, never renamed.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
+from .declare import ID, SHORT, TEXT, ZONE, Bounds, Doc
 from .errors import Invalid
 from .ids import (
     AgencyId,
@@ -34,183 +40,324 @@ from .model import (
 )
 from .parse import parse, parse_instant
 
+# Rules every command can meet, judged on its envelope before and after the handler (app/execute.py).
+ENVELOPE_RULES = ("time.future_skew", "time.stream_order")
+# Rules an act under delegated authority can meet (domain/authority.py), whichever model the officer holds.
+AUTHORITY_RULES = (
+    "officer.with_agency", "certificate.current_required", "authority.background_check", "authority.wso",
+    "authority.jem", "authority.tfm", "agreement.active_required", "training.refresher",
+)
+_NOTICE = "The day the written notice takes effect: its own day when omitted, never earlier."
+
 
 @dataclass(frozen=True)
 class RegisterFieldOffice:
-    field_office_id: FieldOfficeId
-    name: str
-    timezone: str
+    """Register an ICE field office: the office whose supervisors oversee the agencies of its area."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    field_office_id: Annotated[FieldOfficeId, ID, Doc("A new id for the field office, e.g. HOU.")]
+    name: Annotated[str, TEXT, Doc("The office's name, e.g. Houston Field Office.")]
+    timezone: Annotated[str, ZONE, Doc("IANA time zone of the office, e.g. America/Chicago: certification "
+                                       "and training dates are read on its calendar.")]
 
 
 @dataclass(frozen=True)
 class RegisterAgency:
-    agency_id: AgencyId
-    name: str
-    kind: AgencyKind
-    state: str
-    county: str
-    ori: str
-    field_office_id: FieldOfficeId
+    """Register a state or local law enforcement agency under a field office."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    agency_id: Annotated[AgencyId, ID, Doc("A new id for the agency.")]
+    name: Annotated[str, TEXT, Doc("The agency's name, e.g. Harris County Sheriff's Office.")]
+    kind: Annotated[AgencyKind, Doc("What kind of agency it is.")]
+    state: Annotated[str, TEXT, Doc("Two-letter USPS code of its state, e.g. TX.")]
+    county: Annotated[str, TEXT, Doc("The county it serves.")]
+    ori: Annotated[str, TEXT, Doc("9-character NCIC agency code (ORI), starting with the state's code.")]
+    field_office_id: Annotated[FieldOfficeId, ID, Doc("The ICE field office whose area it lies in.")]
 
 
 @dataclass(frozen=True)
 class RegisterFacility:
-    facility_id: FacilityId
-    agency_id: AgencyId
-    name: str
-    timezone: str
+    """Register a jail or detention facility of an agency; acts on people there use its clock."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    facility_id: Annotated[FacilityId, ID, Doc("A new id for the facility.")]
+    agency_id: Annotated[AgencyId, ID, Doc("The agency that runs it.")]
+    name: Annotated[str, TEXT, Doc("The facility's name.")]
+    timezone: Annotated[str, ZONE, Doc("IANA time zone of the facility, e.g. America/Chicago: custody "
+                                       "deadlines are shown and agreement dates read in it.")]
 
 
 @dataclass(frozen=True)
 class RequestAgreement:
-    agreement_id: AgreementId
-    agency_id: AgencyId
-    model: AgreementModel
+    """An agency asks ICE for a 287(g) agreement under one model."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    agreement_id: Annotated[AgreementId, ID, Doc("A new id for the agreement.")]
+    agency_id: Annotated[AgencyId, ID, Doc("The requesting agency.")]
+    model: Annotated[AgreementModel, Doc("WSO (Warrant Service Officer), JEM (Jail Enforcement Model) or "
+                                         "TFM (Task Force Model).")]
 
 
 @dataclass(frozen=True)
 class ReviewAgreement:
-    agreement_id: AgreementId
-    decision: ReviewDecision
-    reasons: str
+    """ICE records its review of a requested agreement: suitable or declined."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement",)
+    agreement_id: Annotated[AgreementId, ID, Doc("The requested agreement.")]
+    decision: Annotated[ReviewDecision, Doc("The outcome of the review.")]
+    reasons: Annotated[str, TEXT, Doc("Why, in words.")]
 
 
 @dataclass(frozen=True)
 class SignAgreement:
-    agreement_id: AgreementId
-    signed_on: date
-    effective_from: date
-    igsa: bool
-    expires_on: date | None = None
+    """Record the signed memorandum of agreement: from `effective_from` its officers may be certified."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement",)
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement found suitable.")]
+    signed_on: Annotated[date, Doc("The day it was signed.")]
+    effective_from: Annotated[date, Doc("The first day it is in force (not before signed_on).")]
+    igsa: Annotated[bool, Doc("Whether an Intergovernmental Service Agreement lets the facility hold "
+                              "people for ICE beyond the custody limit.")]
+    expires_on: Annotated[date | None, Doc("The day it ends, after effective_from; open-ended when omitted.")] = None
 
 
 @dataclass(frozen=True)
-class ChangeAgreement:
-    """suspend_agreement, reinstate_agreement and terminate_agreement share one shape."""
+class SuspendAgreement:
+    """Suspend an agreement in force: no officer may act under it until it is reinstated."""
 
-    agreement_id: AgreementId
-    reason: str
-    effective_on: date | None = None  # the notice's own day when omitted; never earlier
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement", "notice.effective_date")
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(_NOTICE)] = None
+
+
+@dataclass(frozen=True)
+class ReinstateAgreement:
+    """Reinstate a suspended agreement."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement", "notice.effective_date")
+    agreement_id: Annotated[AgreementId, ID, Doc("The suspended agreement.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(_NOTICE)] = None
+
+
+@dataclass(frozen=True)
+class TerminateAgreement:
+    """Terminate an agreement for good; every certificate under it is revoked with it
+    (rule agreement.termination_ends_certificates)."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement", "notice.effective_date")
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(_NOTICE)] = None
 
 
 @dataclass(frozen=True)
 class NominateOfficer:
-    officer_id: OfficerId
-    agency_id: AgencyId
-    name: str
-    badge: str
+    """An agency nominates one of its officers for 287(g) training and certification."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    officer_id: Annotated[OfficerId, ID, Doc("A new id for the officer.")]
+    agency_id: Annotated[AgencyId, ID, Doc("The officer's agency.")]
+    name: Annotated[str, TEXT, Doc("The officer's full name.")]
+    badge: Annotated[str, SHORT, Doc("The officer's badge number.")]
 
 
 @dataclass(frozen=True)
 class RecordBackgroundCheck:
-    officer_id: OfficerId
-    result: BackgroundResult
-    effective_on: date | None = None  # the notice's own day when omitted; never earlier
+    """Record the result of ICE's background check of a nominated officer."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("notice.effective_date",)
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    result: Annotated[BackgroundResult, Doc("The result.")]
+    effective_on: Annotated[date | None, Doc(
+        "The day the result takes effect: the notice's own day when omitted, never earlier.")] = None
 
 
 @dataclass(frozen=True)
 class SeparateOfficer:
     """The officer left the agency (or its 287(g) program): every delegation to them ends."""
 
-    officer_id: OfficerId
-    reason: str
-    effective_on: date | None = None
+    refused_by: ClassVar[tuple[str, ...]] = ("officer.with_agency", "notice.effective_date")
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(
+        "The day the officer left the agency: the notice's own day when omitted, never earlier.")] = None
 
 
 @dataclass(frozen=True)
 class RecordTraining:
-    officer_id: OfficerId
-    model: AgreementModel
-    course: str
-    hours: int
-    completed_on: date
-    exam_score: int | None = None  # percent; policy training.exam decides what passes
+    """Record a training course an officer completed for a model, with its exam score."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("training.exam",)
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    model: Annotated[AgreementModel, Doc("The model the course trains for.")]
+    course: Annotated[str, TEXT, Doc("The course's name.")]
+    hours: Annotated[int, Bounds(ge=1, le=10_000), Doc("Hours of instruction completed.")]
+    completed_on: Annotated[date, Doc("The day it was completed (not after the day it is recorded, "
+                                      "field office time).")]
+    exam_score: Annotated[int | None, Bounds(ge=0, le=100), Doc(
+        "The exam score in percent; the policy decides what passes (training.exam).")] = None
 
 
 @dataclass(frozen=True)
 class CertifyOfficer:
-    officer_id: OfficerId
-    model: AgreementModel
-    agreement_id: AgreementId
-    credential_no: str
-    supervisor: str | None = None
-    expires_on: date | None = None
+    """ICE certifies in writing that a trained officer may act under an agreement's model."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (
+        "officer.with_agency", "lifecycle.certificate", "certification.background_check", "training.exam",
+        "training.wso", "training.jem", "training.tfm", "certification.supervisor", "certification.agreement",
+    )
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    model: Annotated[AgreementModel, Doc("The model certified, the same as the agreement's.")]
+    agreement_id: Annotated[AgreementId, ID, Doc("The agency's agreement in force for that model.")]
+    credential_no: Annotated[str, SHORT, Doc("The number on the officer's ICE credential.")]
+    supervisor: Annotated[str | None, TEXT, Doc(
+        "The supervising ICE position; refused when missing (certification.supervisor).")] = None
+    expires_on: Annotated[date | None, Doc("The day the certificate lapses; open-ended when omitted.")] = None
 
 
 @dataclass(frozen=True)
-class ChangeCertificate:
-    """suspend_certificate and revoke_certificate share one shape."""
+class SuspendCertificate:
+    """Suspend an officer's certificate for a model: they may not act under it meanwhile."""
 
-    officer_id: OfficerId
-    model: AgreementModel
-    reason: str
-    effective_on: date | None = None  # the notice's own day when omitted; never earlier
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.certificate", "notice.effective_date")
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    model: Annotated[AgreementModel, Doc("The model of the certificate.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(_NOTICE)] = None
+
+
+@dataclass(frozen=True)
+class RevokeCertificate:
+    """Revoke an officer's certificate for a model for good."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.certificate", "notice.effective_date")
+    officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
+    model: Annotated[AgreementModel, Doc("The model of the certificate.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+    effective_on: Annotated[date | None, Doc(_NOTICE)] = None
 
 
 @dataclass(frozen=True)
 class Person:
-    name: str
-    dob: date
-    a_number: str | None = None
+    """The person booked, as the jail knows them."""
+
+    name: Annotated[str, TEXT, Doc("Full name.")]
+    dob: Annotated[date, Doc("Date of birth.")]
+    a_number: Annotated[str | None, Bounds(max_length=12), Doc("ICE A-number: 'A' and 8 or 9 digits.")] = None
 
 
 @dataclass(frozen=True)
 class BookPerson:
-    booking_id: BookingId
-    facility_id: FacilityId
-    person: Person
-    charge_status: ChargeStatus
+    """Book a person into a facility on criminal charges."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    booking_id: Annotated[BookingId, ID, Doc("A new id for the booking.")]
+    facility_id: Annotated[FacilityId, ID, Doc("The facility.")]
+    person: Annotated[Person, Doc("Who is booked.")]
+    charge_status: Annotated[ChargeStatus, Doc("Whether the charges are pending or the person is convicted.")]
 
 
 @dataclass(frozen=True)
 class ReleaseFromCriminalCustody:
-    booking_id: BookingId
-    reason: CriminalReleaseReason
+    """The person would now go free on the criminal side: the custody clock for any hold starts here."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.booking", "release.sentence_served", "release.charges_dropped")
+    booking_id: Annotated[BookingId, ID, Doc("The booking.")]
+    reason: Annotated[CriminalReleaseReason, Doc("Why the criminal custody ends; it must fit the charges.")]
 
 
 @dataclass(frozen=True)
 class LodgeWarrant:
-    warrant_id: WarrantId
-    booking_id: BookingId
-    form: WarrantForm
-    number: str
-    issued_on: date
+    """Lodge an ICE warrant (I-200 or I-205) against a booked person."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id", "warrant.lodged_while_held")
+    warrant_id: Annotated[WarrantId, ID, Doc("A new id for the warrant.")]
+    booking_id: Annotated[BookingId, ID, Doc("The booking of the person it names.")]
+    form: Annotated[WarrantForm, Doc("The form of the warrant.")]
+    number: Annotated[str, SHORT, Doc("The warrant's number.")]
+    issued_on: Annotated[date, Doc("The day it was issued.")]
 
 
 @dataclass(frozen=True)
 class CancelWarrant:
-    warrant_id: WarrantId
-    reason: str
+    """Cancel a warrant; a hold resting on it must then be released (release.warrant_cancelled)."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.warrant",)
+    warrant_id: Annotated[WarrantId, ID, Doc("The warrant.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
 
 
 @dataclass(frozen=True)
 class ServeWarrant:
-    hold_id: HoldId
-    warrant_id: WarrantId
-    officer_id: OfficerId
+    """A certified officer serves the warrant and the hold begins; the result carries its deadline."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (
+        "record.unique_id", *AUTHORITY_RULES, "wso.own_facility", "wso.after_release", "hold.one_open_per_booking",
+        "warrant.servable", "lifecycle.warrant", "custody.serve_within_limit",
+    )
+    hold_id: Annotated[HoldId, ID, Doc("A new id for the hold.")]
+    warrant_id: Annotated[WarrantId, ID, Doc("The lodged warrant served.")]
+    officer_id: Annotated[OfficerId, ID, Doc("The serving officer: the caller's own officer record.")]
+
+
+_JAIL_REFUSALS = (*AUTHORITY_RULES, "jem.own_facility")
 
 
 @dataclass(frozen=True)
-class JailProcessing:
-    """interview_status, issue_detainer and enter_ice_data: JEM functions, never a WSO's."""
+class InterviewStatus:
+    """A JEM officer questions a booked person about their immigration status (never a WSO)."""
 
-    booking_id: BookingId
-    officer_id: OfficerId
-    notes: str | None = None
+    refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
+    booking_id: Annotated[BookingId, ID, Doc("The booking.")]
+    officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
+    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
+
+
+@dataclass(frozen=True)
+class IssueDetainer:
+    """A JEM officer issues an immigration detainer for a booked person (never a WSO)."""
+
+    refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
+    booking_id: Annotated[BookingId, ID, Doc("The booking.")]
+    officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
+    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
+
+
+@dataclass(frozen=True)
+class EnterIceData:
+    """A JEM officer enters a booked person's data into ICE systems (never a WSO)."""
+
+    refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
+    booking_id: Annotated[BookingId, ID, Doc("The booking.")]
+    officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
+    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
 
 
 @dataclass(frozen=True)
 class TransferCustody:
-    hold_id: HoldId
-    receiving_officer: str
-    field_office_id: FieldOfficeId
+    """ICE takes the person into its own custody: the hold ends."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("hold.ends_once",)
+    hold_id: Annotated[HoldId, ID, Doc("The open hold.")]
+    receiving_officer: Annotated[str, TEXT, Doc("The ICE officer who took custody.")]
+    field_office_id: Annotated[FieldOfficeId, ID, Doc("Their field office.")]
 
 
 @dataclass(frozen=True)
 class ReleaseHold:
-    hold_id: HoldId
-    reason: ReleaseReason
+    """The facility releases the person from the hold: the hold ends."""
 
+    refused_by: ClassVar[tuple[str, ...]] = ("hold.ends_once", "release.limit_reached", "release.warrant_cancelled")
+    hold_id: Annotated[HoldId, ID, Doc("The open hold.")]
+    reason: Annotated[ReleaseReason, Doc("Why; it is checked against the clock and the warrant.")]
+
+
+# Commands that share a shape, for the domain functions that judge them alike.
+AgreementNotice = SuspendAgreement | ReinstateAgreement | TerminateAgreement
+CertificateNotice = SuspendCertificate | RevokeCertificate
+JailProcessing = InterviewStatus | IssueDetainer | EnterIceData
 
 COMMANDS: dict[str, type[Any]] = {
     "register_field_office": RegisterFieldOffice,
@@ -219,24 +366,24 @@ COMMANDS: dict[str, type[Any]] = {
     "request_agreement": RequestAgreement,
     "review_agreement": ReviewAgreement,
     "sign_agreement": SignAgreement,
-    "suspend_agreement": ChangeAgreement,
-    "reinstate_agreement": ChangeAgreement,
-    "terminate_agreement": ChangeAgreement,
+    "suspend_agreement": SuspendAgreement,
+    "reinstate_agreement": ReinstateAgreement,
+    "terminate_agreement": TerminateAgreement,
     "nominate_officer": NominateOfficer,
     "record_background_check": RecordBackgroundCheck,
     "record_training": RecordTraining,
     "separate_officer": SeparateOfficer,
     "certify_officer": CertifyOfficer,
-    "suspend_certificate": ChangeCertificate,
-    "revoke_certificate": ChangeCertificate,
+    "suspend_certificate": SuspendCertificate,
+    "revoke_certificate": RevokeCertificate,
     "book_person": BookPerson,
     "release_from_criminal_custody": ReleaseFromCriminalCustody,
     "lodge_warrant": LodgeWarrant,
     "cancel_warrant": CancelWarrant,
     "serve_warrant": ServeWarrant,
-    "interview_status": JailProcessing,
-    "issue_detainer": JailProcessing,
-    "enter_ice_data": JailProcessing,
+    "interview_status": InterviewStatus,
+    "issue_detainer": IssueDetainer,
+    "enter_ice_data": EnterIceData,
     "transfer_custody": TransferCustody,
     "release_hold": ReleaseHold,
 }

@@ -10,12 +10,14 @@ from typing import assert_never
 from . import lifecycle
 from .agreements import require_new
 from .commands import (
+    CertificateNotice,
     CertifyOfficer,
-    ChangeCertificate,
     NominateOfficer,
     RecordBackgroundCheck,
     RecordTraining,
+    RevokeCertificate,
     SeparateOfficer,
+    SuspendCertificate,
 )
 from .errors import Conflict, Invalid, NotFound, RuleViolation
 from .events import (
@@ -179,16 +181,23 @@ def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], day: d
 
 
 def decide_change_certificate(
-    action: str, cmd: ChangeCertificate, certificate: Certificate | None, view: PolicyView
+    cmd: CertificateNotice, certificate: Certificate | None, view: PolicyView
 ) -> list[CertificateSuspended | CertificateRevoked]:
+    """suspend_certificate and revoke_certificate: each by its own command type."""
     if certificate is None:
         raise NotFound(f"officer {cmd.officer_id} holds no {cmd.model.value} certificate", field="officer_id")
     subject = f"certificate {cmd.officer_id}/{cmd.model.value}"
-    lifecycle.advance(lifecycle.CERTIFICATE, certificate.status, action, subject, view)
-    effective_on = require_not_backdated(cmd.effective_on, view)
-    if action == "suspend":
-        return [CertificateSuspended(cmd.officer_id, cmd.model, cmd.reason, effective_on)]
-    return [CertificateRevoked(cmd.officer_id, cmd.model, cmd.reason, None, effective_on)]
+    match cmd:
+        case SuspendCertificate():
+            lifecycle.advance(lifecycle.CERTIFICATE, certificate.status, "suspend", subject, view)
+            effective_on = require_not_backdated(cmd.effective_on, view)
+            return [CertificateSuspended(cmd.officer_id, cmd.model, cmd.reason, effective_on)]
+        case RevokeCertificate():
+            lifecycle.advance(lifecycle.CERTIFICATE, certificate.status, "revoke", subject, view)
+            effective_on = require_not_backdated(cmd.effective_on, view)
+            return [CertificateRevoked(cmd.officer_id, cmd.model, cmd.reason, None, effective_on)]
+        case _:
+            assert_never(cmd)
 
 
 def evolve_officer(officer: Officer | None, event: OfficerEvent) -> Officer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from custody_ledger.domain import agreements as rules
 from custody_ledger.domain.commands import (
-    ChangeAgreement,
+    AgreementNotice,
     RegisterAgency,
     RegisterFacility,
     RegisterFieldOffice,
@@ -50,8 +50,8 @@ def sign_agreement(tx: Tx, _: str, cmd: SignAgreement) -> Outcome:
     return Outcome(list(rules.decide_sign_agreement(cmd, agreement, tx.view)))
 
 
-def change_agreement(tx: Tx, name: str, cmd: ChangeAgreement) -> Outcome:
-    action = name.removesuffix("_agreement")  # suspend | reinstate | terminate
+def change_agreement(tx: Tx, _: str, cmd: AgreementNotice) -> Outcome:
+    """suspend_agreement, reinstate_agreement, terminate_agreement: the domain tells them apart by type."""
     agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
     under = tx.load_where("certificate", certificates.c.agreement_id == cmd.agreement_id)
-    return Outcome(list(rules.decide_change_agreement(action, cmd, agreement, under, tx.view)))
+    return Outcome(list(rules.decide_change_agreement(cmd, agreement, under, tx.view)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from custody_ledger.domain import officers as rules
 from custody_ledger.domain.commands import (
+    CertificateNotice,
     CertifyOfficer,
-    ChangeCertificate,
     NominateOfficer,
     RecordBackgroundCheck,
     RecordTraining,
@@ -52,7 +52,7 @@ def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
     return Outcome(list(events))
 
 
-def change_certificate(tx: Tx, name: str, cmd: ChangeCertificate) -> Outcome:
-    action = name.removesuffix("_certificate")  # suspend | revoke
+def change_certificate(tx: Tx, _: str, cmd: CertificateNotice) -> Outcome:
+    """suspend_certificate and revoke_certificate: the domain tells them apart by type."""
     certificate = tx.load("certificate", officer_id=cmd.officer_id, model=cmd.model)
-    return Outcome(list(rules.decide_change_certificate(action, cmd, certificate, tx.view)))
+    return Outcome(list(rules.decide_change_certificate(cmd, certificate, tx.view)))
