@@ -1,4 +1,8 @@
-"""Command name -> handler, as a literal: an unknown name fails closed (DESIGN.md style 6)."""
+"""Command name -> handler, as a literal: an unknown name fails closed (DESIGN.md style 6).
+
+Each handler takes its command's own type and calls one domain decide_*() (commands that share a shape
+are told apart by type there, never by name); tests/unit/test_vocabulary.py checks the table covers
+every command of domain/commands.py and that each handler takes that command's type."""
 
 from __future__ import annotations
 

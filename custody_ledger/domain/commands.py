@@ -58,7 +58,7 @@ class RegisterFieldOffice:
     field_office_id: Annotated[FieldOfficeId, ID, Doc("A new id for the field office, e.g. HOU.")]
     name: Annotated[str, TEXT, Doc("The office's name, e.g. Houston Field Office.")]
     timezone: Annotated[str, ZONE, Doc("IANA time zone of the office, e.g. America/Chicago: certification "
-                                       "and training dates are read on its calendar.")]
+                                       "and training dates are read on its calendar.", example="America/Chicago")]
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,10 @@ class RegisterAgency:
     agency_id: Annotated[AgencyId, ID, Doc("A new id for the agency.")]
     name: Annotated[str, TEXT, Doc("The agency's name, e.g. Harris County Sheriff's Office.")]
     kind: Annotated[AgencyKind, Doc("What kind of agency it is.")]
-    state: Annotated[str, TEXT, Doc("Two-letter USPS code of its state, e.g. TX.")]
+    state: Annotated[str, TEXT, Doc("Two-letter USPS code of its state, e.g. TX.", example="TX")]
     county: Annotated[str, TEXT, Doc("The county it serves.")]
-    ori: Annotated[str, TEXT, Doc("9-character NCIC agency code (ORI), starting with the state's code.")]
+    ori: Annotated[str, TEXT, Doc("9-character NCIC agency code (ORI), starting with the state's code.",
+                                  example="TX1010000")]
     field_office_id: Annotated[FieldOfficeId, ID, Doc("The ICE field office whose area it lies in.")]
 
 
@@ -84,7 +85,8 @@ class RegisterFacility:
     agency_id: Annotated[AgencyId, ID, Doc("The agency that runs it.")]
     name: Annotated[str, TEXT, Doc("The facility's name.")]
     timezone: Annotated[str, ZONE, Doc("IANA time zone of the facility, e.g. America/Chicago: custody "
-                                       "deadlines are shown and agreement dates read in it.")]
+                                       "deadlines are shown and agreement dates read in it.",
+                                       example="America/Chicago")]
 
 
 @dataclass(frozen=True)
@@ -193,11 +195,11 @@ class RecordTraining:
     officer_id: Annotated[OfficerId, ID, Doc("The officer.")]
     model: Annotated[AgreementModel, Doc("The model the course trains for.")]
     course: Annotated[str, TEXT, Doc("The course's name.")]
-    hours: Annotated[int, Bounds(ge=1, le=10_000), Doc("Hours of instruction completed.")]
+    hours: Annotated[int, Bounds(ge=1, le=10_000), Doc("Hours of instruction completed.", example=8)]
     completed_on: Annotated[date, Doc("The day it was completed (not after the day it is recorded, "
                                       "field office time).")]
     exam_score: Annotated[int | None, Bounds(ge=0, le=100), Doc(
-        "The exam score in percent; the policy decides what passes (training.exam).")] = None
+        "The exam score in percent; the policy decides what passes (training.exam).", example=85)] = None
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ class Person:
 
     name: Annotated[str, TEXT, Doc("Full name.")]
     dob: Annotated[date, Doc("Date of birth.")]
-    a_number: Annotated[str | None, Bounds(max_length=12), Doc("ICE A-number: 'A' and 8 or 9 digits.")] = None
+    a_number: Annotated[str | None, Bounds(max_length=12),
+                        Doc("ICE A-number: 'A' and 8 or 9 digits.", example="A123456789")] = None
 
 
 @dataclass(frozen=True)

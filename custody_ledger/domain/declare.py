@@ -18,6 +18,7 @@ class Doc:
     """What a field means, in a sentence a clerk can act on."""
 
     text: str
+    example: object = None  # a valid value for the reference's example lines, where a generic one would not do
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class FieldSpec:
     optional: bool
     doc: str
     bounds: Bounds | None
+    example: object = None
 
 
 def field_specs(cls: type[Any]) -> list[FieldSpec]:
@@ -65,7 +67,8 @@ def field_specs(cls: type[Any]) -> list[FieldSpec]:
         args = typing.get_args(hint)
         optional = type(None) in args
         base = next(a for a in args if a is not type(None)) if optional else hint
-        docs = [m.text for m in metadata if isinstance(m, Doc)]
+        docs = [m for m in metadata if isinstance(m, Doc)]
         bounds = [m for m in metadata if isinstance(m, Bounds)]
-        specs.append(FieldSpec(field.name, base, optional, docs[-1] if docs else "", bounds[-1] if bounds else None))
+        doc = docs[-1] if docs else Doc("")
+        specs.append(FieldSpec(field.name, base, optional, doc.text, bounds[-1] if bounds else None, doc.example))
     return specs
