@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from custody_ledger.domain.errors import Conflict, Invalid, NotFound
 from custody_ledger.ledger import db, migrate
+from custody_ledger.ledger.schema import agencies, events, field_offices, officers, users
 from custody_ledger.ledger.verify import Report
 from custody_ledger.ledger.verify import verify as verify_chain
+
+from .auth import Role, check_scope
 
 
 def open_engine(url: str | None, *, upgrade: bool = True) -> Engine:
@@ -14,6 +19,40 @@ def open_engine(url: str | None, *, upgrade: bool = True) -> Engine:
     if upgrade:
         migrate.upgrade(engine)
     return engine
+
+
+def upgrade(engine: Engine) -> None:
+    migrate.upgrade(engine)
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether `init` ever ran here: the ledger's events table exists."""
+    with engine.connect() as conn:
+        return sa.inspect(conn).has_table(events.name)
+
+
+def check_account(engine: Engine, user_id: str, role: Role, *, agency_id: str | None = None,
+                  field_office_id: str | None = None, officer_id: str | None = None) -> None:
+    """Everything about a new account that can be wrong, checked before anyone is asked for a password:
+    the role, its scope, that the agency, field office and officer exist, and that the name is free."""
+    if role is Role.INTEGRATION:
+        raise Invalid("an integration client gets an API key (`custody-ledger key add`), not an account", field="role")
+    check_scope(role, agency_id, field_office_id, officer_id)
+    with engine.connect() as conn:
+        def missing(column: sa.Column[str], value: str | None) -> bool:
+            return value is not None and conn.execute(sa.select(column).where(column == value)).first() is None
+
+        if missing(agencies.c.agency_id, agency_id):
+            raise NotFound.of("agency_id", str(agency_id))
+        if missing(field_offices.c.field_office_id, field_office_id):
+            raise NotFound.of("field_office_id", str(field_office_id))
+        if missing(officers.c.officer_id, officer_id):
+            raise NotFound.of("officer_id", str(officer_id))
+        if officer_id is not None and agency_id is not None and conn.execute(sa.select(officers.c.agency_id).where(
+                officers.c.officer_id == officer_id)).scalar_one() != agency_id:
+            raise Invalid(f"officer {officer_id} does not belong to agency {agency_id}", field="officer_id")
+        if conn.execute(sa.select(users.c.user_id).where(users.c.user_id == user_id)).first() is not None:
+            raise Conflict(f"user {user_id} already exists", field="user_id")
 
 
 def verify(engine: Engine) -> Report:

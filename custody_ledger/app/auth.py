@@ -85,13 +85,18 @@ def _needs_scope(role: Role, agency_id: str | None, field_office_id: str | None)
         raise Invalid("an ICE supervisor account belongs to a field office", field="field_office_id")
 
 
+def check_scope(role: Role, agency_id: str | None, field_office_id: str | None, officer_id: str | None) -> None:
+    """The scope an account of `role` needs: an agency, a field office, an officer record."""
+    _needs_scope(role, agency_id, field_office_id)
+    if role is Role.CERTIFIED_OFFICER and not officer_id:
+        raise Invalid("a certified_officer account is linked to its officer record", field="officer_id")
+
+
 def add_user(engine: Engine, user_id: str, password: str, role: Role, *, now: datetime, by: str,
              agency_id: str | None = None, field_office_id: str | None = None, officer_id: str | None = None,
              with_mfa: bool = True) -> str | None:
     """Create an account; returns the TOTP secret to enrol in an authenticator app, if any."""
-    _needs_scope(role, agency_id, field_office_id)
-    if role is Role.CERTIFIED_OFFICER and not officer_id:
-        raise Invalid("a certified_officer account is linked to its officer record", field="officer_id")
+    check_scope(role, agency_id, field_office_id, officer_id)
     if len(password) < 12:
         raise Invalid("password must have at least 12 characters", field="password")
     secret = pyotp.random_base32() if with_mfa else None

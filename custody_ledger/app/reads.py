@@ -11,7 +11,7 @@ Lists page by primary key: `after` is the last key of the previous page, `next` 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -156,18 +156,53 @@ def warrant(conn: Connection, principal: Principal, warrant_id: str, *, now: dat
 
 _HOLDS = sa.select(s.holds, s.facilities.c.timezone).join(
     s.facilities, s.facilities.c.facility_id == s.holds.c.facility_id)
+# Soonest deadline first, IGSA holds (no deadline) last, then by id: the order of time left, for the API
+# list and the CLI board alike.
+_BY_DEADLINE = (s.holds.c.deadline.is_(None), s.holds.c.deadline)
 
 
 def holds(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, status: str | None = None,
           facility_id: str | None = None, agency_id: str | None = None, due_within: timedelta | None = None,
           after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    """Holds with their deadline in UTC and facility time; `due_within` keeps open holds due by now + it."""
-    open_ = s.holds.c.status == HoldStatus.OPEN.value
-    due = [] if due_within is None else [open_, s.holds.c.deadline.is_not(None), s.holds.c.deadline <= now + due_within]
-    return _person_list(conn, principal, "holds", _HOLDS.where(*due), s.holds.c.hold_id,
+    """Holds by time left, with their deadline in UTC and facility time; `due_within` keeps open holds due by
+    now + it. `after` is still the last hold id of the previous page: the page resumes after its place."""
+    def seek(last: object) -> sa.ColumnElement[bool]:
+        return _after_hold(conn, principal, str(last))
+
+    return _person_list(conn, principal, "holds", _HOLDS.where(*_due(now, due_within)), s.holds.c.hold_id,
                         {"status": status, "facility_id": facility_id, "agency_id": agency_id},
                         noted={"due_within": None if due_within is None else int(due_within.total_seconds())},
-                        now=now, mfa_required=mfa_required, after=after, limit=limit, shape=lambda row: _hold(row, now))
+                        now=now, mfa_required=mfa_required, after=after, limit=limit, shape=lambda row: _hold(row, now),
+                        order=_BY_DEADLINE, seek=seek)
+
+
+def open_holds(engine: Engine, now: datetime, due_within: timedelta | None = None) -> list[Item]:
+    """Every open hold by time left, with its facility's name: the operator's board on the command line
+    (a local administrator's read, outside any API scope)."""
+    query = (_HOLDS.add_columns(s.facilities.c.name.label("facility_name"))
+             .where(s.holds.c.status == HoldStatus.OPEN.value, *_due(now, due_within))
+             .order_by(*_BY_DEADLINE, s.holds.c.hold_id))
+    with engine.connect() as conn:
+        return [_hold(row, now) for row in conn.execute(query)]
+
+
+def _due(now: datetime, due_within: timedelta | None) -> list[sa.ColumnElement[bool]]:
+    if due_within is None:
+        return []
+    return [s.holds.c.status == HoldStatus.OPEN.value, s.holds.c.deadline.is_not(None),
+            s.holds.c.deadline <= now + due_within]
+
+
+def _after_hold(conn: Connection, principal: Principal, hold_id: str) -> sa.ColumnElement[bool]:
+    """The holds after `hold_id` in deadline order; a cursor outside the caller's scope is no cursor."""
+    row = conn.execute(sa.select(s.holds.c.deadline).where(
+        s.holds.c.hold_id == hold_id, *_scoped(conn, principal, s.holds.c.agency_id))).first()
+    if row is None:
+        raise Invalid("after must be the `next` of a previous page", field="after")
+    deadline, later_id = s.holds.c.deadline, s.holds.c.hold_id > hold_id
+    if row.deadline is None:
+        return sa.and_(deadline.is_(None), later_id)
+    return sa.or_(deadline.is_(None), deadline > row.deadline, sa.and_(deadline == row.deadline, later_id))
 
 
 def hold(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool) -> Item:
@@ -283,13 +318,15 @@ def _rows(conn: Connection, query: sa.Select[Any]) -> list[Item]:
 
 
 def _page(conn: Connection, query: sa.Select[Any], key: sa.Column[Any], after: object, limit: int,
-          shape: Callable[[Row[Any]], Item] | None = None) -> Page:
+          shape: Callable[[Row[Any]], Item] | None = None, *, order: Sequence[sa.ColumnElement[Any]] = (),
+          seek: Callable[[object], sa.ColumnElement[bool]] | None = None) -> Page:
+    """A page in `order` then `key`; `seek(after)` selects the rows after the cursor when `order` is given."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     if after is not None:
-        query = query.where(key > after)
+        query = query.where(seek(after) if seek else key > after)
     # One row more than asked tells whether another page exists without a COUNT.
-    rows = conn.execute(query.order_by(key).limit(limit + 1)).all()
+    rows = conn.execute(query.order_by(*order, key).limit(limit + 1)).all()
     shown = rows[:limit]
     items = [shape(row) if shape else dict(row._mapping) for row in shown]
     return Page(items, shown[-1]._mapping[key.name] if len(rows) > limit else None)
@@ -315,14 +352,16 @@ def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action:
 
 def _person_list(conn: Connection, principal: Principal, what: str, query: sa.Select[Any], key: sa.Column[Any],
                  filters: Mapping[str, object], *, now: datetime, mfa_required: bool, after: str | None, limit: int,
-                 noted: Mapping[str, object] | None = None, shape: Callable[[Row[Any]], Item] | None = None) -> Page:
+                 noted: Mapping[str, object] | None = None, shape: Callable[[Row[Any]], Item] | None = None,
+                 order: Sequence[sa.ColumnElement[Any]] = (),
+                 seek: Callable[[object], sa.ColumnElement[bool]] | None = None) -> Page:
     """A list of person records: MFA-gated, within scope, narrowed to rows whose column equals each given
     filter, and logged with the query asked (the filters, what the caller `noted`, `after`)."""
     _require_mfa(conn, principal, f"list_{what}", what, now, mfa_required)
     table = key.table
     query = query.where(*_scoped(conn, principal, table.c.agency_id),
                         *(term for name, value in filters.items() for term in _equal(table.c[name], value)))
-    page = _page(conn, query, key, after, limit, shape)
+    page = _page(conn, query, key, after, limit, shape, order=order, seek=seek)
     _log_list(conn, principal, what, page, key.name, now, **filters, **(noted or {}), after=after)
     return page
 

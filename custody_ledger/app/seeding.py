@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,13 +35,17 @@ def _windows(commands: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[
 
 
 def load_history(
-    engine: Engine, commands: Iterable[Mapping[str, Any]], policy: Policy, *, now: datetime, batch: int = 500
+    engine: Engine, commands: Iterable[Mapping[str, Any]], policy: Policy, *, now: datetime, batch: int = 500,
+    progress: Callable[[int], None] | None = None,
 ) -> Counter[str]:
-    """Apply commands in time order; returns counts of ok / refused / invalid / not_found / conflict."""
+    """Apply commands in time order; returns counts of ok / refused / invalid / not_found / conflict.
+    `progress` is told how many commands each committed batch held."""
     counts: Counter[str] = Counter()
     for group in _windows(commands, batch):
         last = parse_instant(group[-1]["occurred_at"], "occurred_at")
         recorded = min(now, last + _RECORDING_DELAY)
         for result in execute_batch(engine, group, now=recorded, policy=policy):
             counts["ok" if result.ok else str((result.error or {}).get("kind"))] += 1
+        if progress is not None:
+            progress(len(group))
     return counts

@@ -77,11 +77,12 @@ def parse_instant(value: object, path: str) -> datetime:
 
 
 def parse_window(value: str, path: str) -> timedelta:
-    """A look-ahead such as 30m, 4h or 2d, or plain seconds (14400): the watch list's "due within"."""
+    """A look-ahead such as 30m, 4h or 2d: the watch list's "due within". The unit is required, so
+    `4` never silently means four seconds."""
     text = value.strip()
-    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
-    if not number.isdigit():
-        raise Invalid(f"{path} must be a whole number with an optional unit s, m, h or d (e.g. 4h), "
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit():
+        raise Invalid(f"{path} must be a whole number with a unit s, m, h or d (e.g. 30m, 4h, 2d), "
                       f"got {value!r}", field=path)
     try:
         window = timedelta(**{_UNITS[unit]: int(number)})

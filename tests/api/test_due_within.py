@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from tests.api.conftest import Api
 
 
@@ -13,10 +15,11 @@ def test_due_within_reads_hours_as_the_cli_does(api: Api) -> None:
     headers = api.login("program-admin")  # the clock moved past the idle limit of the first session
     ids = {text: [h["hold_id"] for h in api.client.get("/holds", params={"due_within": text},
                                                       headers=headers).json()["items"]]
-           for text in ("4h", "240m", "14400", "5h")}
-    assert ids == {"4h": ["H-A"], "240m": ["H-A"], "14400": ["H-A"], "5h": ["H-A", "H-B"]}
+           for text in ("4h", "240m", "5h")}
+    assert ids == {"4h": ["H-A"], "240m": ["H-A"], "5h": ["H-A", "H-B"]}
 
 
-def test_a_due_within_it_cannot_read_is_422_naming_the_field(api: Api) -> None:
-    response = api.client.get("/holds", params={"due_within": "4 hours"}, headers=api.headers("program-admin"))
+@pytest.mark.parametrize("text", ["4 hours", "14400", "4"])
+def test_a_due_within_it_cannot_read_is_422_naming_the_field(api: Api, text: str) -> None:
+    response = api.client.get("/holds", params={"due_within": text}, headers=api.headers("program-admin"))
     assert (response.status_code, response.json()["field"]) == (422, "due_within")

@@ -352,7 +352,7 @@ def test_a_hold_shows_its_deadline_in_utc_and_in_the_facilitys_zone(api: Api) ->
 def test_due_within_keeps_the_open_holds_due_by_then(api: Api) -> None:
     deadline_a = datetime.fromisoformat(_hold(api, "H-A")["deadline"])
     api.clock.now = deadline_a - timedelta(hours=3)  # H-B is due two hours after H-A
-    page = api.client.get("/holds", params={"due_within": 4 * 3600}, headers=api.login("program-admin")).json()
+    page = api.client.get("/holds", params={"due_within": "4h"}, headers=api.login("program-admin")).json()
     assert [(h["hold_id"], h["seconds_left"]) for h in page["items"]] == [("H-A", 3 * 3600)]
 
 

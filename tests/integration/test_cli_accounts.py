@@ -32,6 +32,7 @@ PASSWORD = "a-long-enough-password"
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("accounts") / "demo.db"
+    RUNNER.invoke(app, ["init", "--db", str(path)])
     run = RUNNER.invoke(app, ["seed", "--db", str(path), "--agencies", "2", "--years", "0.1", "--bookings", "5"])
     assert run.exit_code == 0, run.output
     with sqlite3.connect(path) as conn:  # fold the WAL into the file, so a copy of the file is the database

@@ -24,7 +24,7 @@ from ..deps import EngineDep, IdPath, IdQuery, NowDep, PageDep, PolicyDep, Princ
 
 router = APIRouter(tags=["reads"])
 
-DueWithin = Annotated[str | None, Query(max_length=20, description="How far ahead: 30m, 4h, 2d, or seconds (14400)")]
+DueWithin = Annotated[str | None, Query(max_length=20, description="How far ahead, with a unit: 30m, 4h, 2d")]
 
 
 @router.get("/field-offices", response_model=s.Page[s.FieldOffice])

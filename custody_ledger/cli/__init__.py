@@ -1,0 +1,47 @@
+"""The command line, wired in one place: each command is declared in its topic's module and registered here.
+
+ledger.py (init, apply, seed, verify, serve, commands), board.py (holds, board), policy.py (policy show),
+people.py (user, key, demo-accounts); common.py holds what they share (errors, database, moments).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from . import board, ledger, people, policy
+from .common import Command, Group
+
+app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
+                  cls=Group)
+policy_app = typer.Typer(help="The policy in force: rules, limits, citations.", cls=Group, no_args_is_help=True)
+user_app = typer.Typer(help="Accounts: add, disable, change role, reset a password.", cls=Group,
+                       no_args_is_help=True)
+key_app = typer.Typer(help="API keys of integration clients (a jail management system): add, disable.", cls=Group,
+                      no_args_is_help=True)
+
+app.command(cls=Command)(ledger.init)
+app.command(cls=Command)(ledger.apply)
+app.command(cls=Command)(ledger.seed)
+app.command(cls=Command)(board.holds)
+app.command(cls=Command)(board.board)
+app.command(cls=Command)(ledger.verify)
+app.command(cls=Command)(ledger.serve)
+app.command(cls=Command)(ledger.commands)
+app.command("demo-accounts", cls=Command)(people.demo_accounts)
+app.add_typer(policy_app, name="policy")
+policy_app.command("show", cls=Command)(policy.show)
+app.add_typer(user_app, name="user")
+user_app.command("add", cls=Command)(people.user_add)
+user_app.command("disable", cls=Command)(people.user_disable)
+user_app.command("role", cls=Command)(people.user_role)
+user_app.command("reset", cls=Command)(people.user_reset)
+app.add_typer(key_app, name="key")
+key_app.command("add", cls=Command)(people.key_add)
+key_app.command("disable", cls=Command)(people.key_disable)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

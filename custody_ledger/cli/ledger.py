@@ -1,0 +1,177 @@
+"""The ledger itself: init, apply, seed, verify, serve, and the command reference."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from custody_ledger.app import admin, vocabulary
+from custody_ledger.app.execute import Result, execute, execute_batch
+from custody_ledger.app.seeding import load_history
+from custody_ledger.domain.commands import COMMANDS
+from custody_ledger.settings import SettingsError, check_production
+
+from . import common
+from .common import DbOption, PolicyOption, TzOption, err, fail
+
+# What `apply` counts, in the order its summary line names them; only ok and replayed lines exit 0.
+OUTCOMES = ("ok", "replayed", "refused", "invalid", "not_found", "conflict")
+
+
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the database schema (the only command that creates a database)."""
+    common.engine(db, create=True)
+    err.print(f"database ready: {common.db_url(db)}", highlight=False)
+
+
+def _read_commands(path: Path) -> list[dict[str, Any]]:
+    """Read the whole file first: unreadable input is refused before anything is applied."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+    commands = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            fail(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); nothing was applied")
+        if not isinstance(value, dict):
+            fail(f"{path}:{number}: a command must be a JSON object; nothing was applied")
+        commands.append(value)
+    return commands
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Progress]:
+    """A progress bar on a terminal (stderr); nothing at all when piped or redirected."""
+    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                   transient=True, disable=not err.is_terminal)
+    with bar:
+        bar.add_task(what, total=total)
+        yield bar
+
+
+def _outcome(result: Result) -> str:
+    return "replayed" if result.replayed else "ok" if result.ok else str((result.error or {}).get("kind"))
+
+
+def apply(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: one command per line.")],
+    db: DbOption = None,
+    policy: PolicyOption = None,
+    batch: Annotated[int, typer.Option(help="Commands per transaction (savepoint each); 1 = durable each.")] = 1,
+) -> None:
+    """Apply commands: one JSON result per line on stdout, a summary line on stderr.
+
+    Exit 0 when every line is ok or replayed, 1 when some line failed, 2 for a usage or I/O error."""
+    commands = _read_commands(file)
+    rules = common.policy(policy)
+    engine = common.engine(db)
+    counts: Counter[str] = Counter()
+    size = max(batch, 1)
+    with _progress(len(commands), "applying") as bar:
+        for start in range(0, len(commands), size):
+            group = commands[start:start + size]
+            results = ([execute(engine, group[0], now=common.now(), policy=rules)] if size == 1
+                       else execute_batch(engine, group, now=common.now(), policy=rules))
+            for result in results:
+                sys.stdout.write(json.dumps(result.to_dict(), sort_keys=True) + "\n")
+                counts[_outcome(result)] += 1
+            sys.stdout.flush()
+            bar.advance(bar.task_ids[0], len(group))
+    err.print(f"{len(commands)} lines: " + ", ".join(f"{name.replace('_', ' ')} {counts[name]}" for name in OUTCOMES),
+              highlight=False)
+    if counts["ok"] + counts["replayed"] != len(commands):
+        raise typer.Exit(1)
+
+
+def seed(
+    db: DbOption = None,
+    policy: PolicyOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 287,
+    agencies: Annotated[int, typer.Option(help="How many agencies.")] = 12,
+    years: Annotated[float, typer.Option(help="Years of history before now.")] = 2.0,
+    bookings: Annotated[int, typer.Option(help="Bookings per agency per month.")] = 30,
+    now: Annotated[str | None, typer.Option(help=f"Anchor: {common.MOMENT_HELP}; default now.")] = None,
+    tz: TzOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write the commands as JSON Lines instead of applying.")] = None,
+) -> None:
+    """Generate realistic synthetic history (deterministic for a seed) and apply it to an initialised database."""
+    from custody_ledger.demo.generator import generate
+
+    anchor = common.moment(now, "--now", common.zone(tz)) if now else common.now().replace(microsecond=0)
+    commands = generate(seed, anchor, agencies=agencies, years=years, bookings_per_agency_month=bookings)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as handle:
+            for command in commands:
+                handle.write(json.dumps(command) + "\n")
+        err.print(f"wrote {out}", highlight=False)
+        return
+    engine = common.engine(db)
+    rules = common.policy(policy)
+    history = list(commands)
+    with _progress(len(history), "seeding") as bar:
+        counts = load_history(engine, history, rules, now=max(anchor, common.now()),
+                              progress=lambda done: bar.advance(bar.task_ids[0], done))
+    err.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), highlight=False)
+
+
+def verify(db: DbOption = None) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken event if anything was altered."""
+    report = admin.verify(common.engine(db, upgrade=False))
+    if not report.ok:
+        fail(f"ledger broken at event {report.first_broken}: {report.reason} ({report.checked} events verified "
+             "before it)", code=1)
+    err.print(f"ledger verified: {report.checked} events, head {report.head_hash}", highlight=False)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from custody_ledger.api.main import create_app
+    settings = common.settings()
+    try:
+        check_production(settings)
+    except SettingsError as exc:
+        fail(str(exc))
+    if not settings.mfa_required:
+        err.print("[bold yellow]MFA is OFF[/]: demo only; production requires TOTP (CJIS Security Policy).")
+    engine = common.engine(db)
+    if not _port_free(host, port):
+        fail(f"cannot listen on {host}:{port}: the port is in use or not available (choose another with --port)")
+    err.print(f"Custody Ledger API on http://{host}:{port}/docs  (database {common.db_url(db)})", highlight=False)
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+
+
+def commands(name: Annotated[str | None, typer.Argument(help="One command, e.g. serve_warrant.")] = None) -> None:
+    """The command vocabulary: every command (or the one named), its fields and who may issue it."""
+    if name is not None and name not in COMMANDS:
+        fail(f"no command {name!r}; the commands are: {', '.join(sorted(COMMANDS))}")
+    sys.stdout.write(vocabulary.render(name))
