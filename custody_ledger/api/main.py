@@ -15,7 +15,7 @@ from custody_ledger.policy import load_policy
 from custody_ledger.settings import Settings, check_production, load_settings
 
 from . import errors
-from .routers import auth, commands, reads
+from .routers import auth, commands, docs, reads
 
 
 def _utc_now() -> datetime:
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     settings = settings or load_settings()
     check_production(settings)
     app = FastAPI(title="Custody Ledger", version="0.1.0", responses=errors.PROBLEM_RESPONSES,
+                  docs_url=None, redoc_url=None,  # served by routers/docs.py from vendored assets
                   description="Records, rules and oversight of the 287(g) program. Every write is a command of "
                               "the vocabulary; every error is RFC 9457 problem details.")
     app.state.settings = settings
@@ -36,8 +37,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     app.state.clock = clock or _utc_now
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (auth, reads, commands):
+    for module in (docs, auth, reads, commands):
         app.include_router(module.router)
+    app.mount(docs.STATIC_URL, docs.static_files(), name="docs-static")
     return app
 
 
