@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from custody_ledger.domain.instants import present_instant
+
+_RFC3339 = WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+# Every instant the API shows, in one form (domain/instants.py): UTC with Z, a fraction only when there is one.
+Instant = Annotated[datetime, PlainSerializer(present_instant, return_type=str, when_used="json"), _RFC3339]
+# A facility's local time: the same form with the zone's offset instead of Z.
+LocalInstant = Annotated[datetime, PlainSerializer(lambda v: present_instant(v, v.tzinfo), return_type=str,
+                                                   when_used="json"), _RFC3339]
 
 
 class Out(BaseModel):
@@ -37,7 +46,7 @@ class CommandResult(Out):
 
 class LoginOut(Out):
     token: str
-    expires_at: datetime
+    expires_at: Instant
     mfa_passed: bool
 
 
@@ -104,7 +113,7 @@ class Certificate(Out):
     credential_no: str
     supervisor: str
     status: str
-    certified_at: datetime
+    certified_at: Instant
     expires_on: date | None
     status_reason: str | None
 
@@ -113,7 +122,7 @@ class CertificateEvent(Out):
     seq: int
     type: str
     model: str
-    occurred_at: datetime
+    occurred_at: Instant
     reason: str | None
 
 
@@ -131,9 +140,9 @@ class Booking(Out):
     person_dob: date
     charge_status: str
     status: str
-    booked_at: datetime
+    booked_at: Instant
     a_number: str | None
-    released_at: datetime | None
+    released_at: Instant | None
     release_reason: str | None
 
 
@@ -146,7 +155,7 @@ class Warrant(Out):
     number: str
     issued_on: date
     status: str
-    lodged_at: datetime
+    lodged_at: Instant
     status_reason: str | None
 
 
@@ -158,17 +167,17 @@ class Hold(Out):
     agency_id: str
     officer_id: str
     status: str
-    released_from_criminal_at: datetime
-    arrested_at: datetime
-    clock_started_at: datetime
+    released_from_criminal_at: Instant
+    arrested_at: Instant
+    clock_started_at: Instant
     igsa: bool
     limit_rule_id: str
-    deadline: datetime | None = Field(description="UTC; null under an IGSA")
-    deadline_local: datetime | None = Field(description="The deadline in the facility's time zone")
+    deadline: Instant | None = Field(description="UTC; null under an IGSA")
+    deadline_local: LocalInstant | None = Field(description="The deadline in the facility's time zone")
     timezone: str
     seconds_left: int | None = Field(description="Until the deadline, negative when past; null once ended")
     overdue: bool
-    ended_at: datetime | None
+    ended_at: Instant | None
     release_reason: str | None
     receiving_officer: str | None
     receiving_field_office_id: str | None
@@ -180,8 +189,8 @@ class Event(Out):
     event_id: str
     stream: str
     type: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: Instant
+    recorded_at: Instant
     actor: str
     idempotency_key: str
     payload: dict[str, Any]
@@ -198,15 +207,15 @@ class Alert(Out):
     rule_id: str
     citation: str
     message: str
-    alert_at: datetime
-    deadline: datetime
-    deadline_local: datetime
+    alert_at: Instant
+    deadline: Instant
+    deadline_local: LocalInstant
     seconds_left: int
 
 
 class AccessRecord(Out):
     seq: int
-    at: datetime
+    at: Instant
     principal: str
     role: str | None
     agency_id: str | None

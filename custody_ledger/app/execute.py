@@ -21,6 +21,7 @@ from custody_ledger.domain.clock import require_utc
 from custody_ledger.domain.commands import Envelope, parse_envelope
 from custody_ledger.domain.errors import Conflict, DomainError, RuleViolation
 from custody_ledger.domain.events import ActionRefused, event_stream
+from custody_ledger.domain.instants import present_text
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
@@ -29,6 +30,9 @@ from .access import authorize_command, log_denial, require_role
 from .auth import Principal
 from .context import Outcome, Tx
 from .registry import HANDLERS
+
+# The instants a command's result may carry (serve_warrant: handlers/custody.py, views.CommandResult).
+RESULT_INSTANTS = ("clock_started_at", "deadline", "deadline_local")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "command": self.command, "idempotency_key": self.idempotency_key,
                                "events": self.events, **self.data}
+        # Results print instants as reads do (domain/instants.py), results stored before that included.
+        for name in RESULT_INSTANTS:
+            if isinstance(out.get(name), str):
+                out[name] = present_text(out[name])
         if self.error is not None:
             out["error"] = self.error
         if self.replayed:
