@@ -10,9 +10,13 @@ if [ ! -x .venv/bin/custody-ledger ] || ! .venv/bin/python -c "import fastapi" 2
 fi
 # Demo data is anchored on the current time (open holds due in the next hours), so it is made anew
 # on every start; point CUSTODY_LEDGER_DB elsewhere for data you keep.
-export CUSTODY_LEDGER_DB="${CUSTODY_LEDGER_DB:-demo.db}"
-if [ "$CUSTODY_LEDGER_DB" = "demo.db" ]; then
+# The CLI reads custody_ledger.db unless told otherwise: this line, printed first, makes it read the demo.
+export CUSTODY_LEDGER_DB="${CUSTODY_LEDGER_DB:-$PWD/demo.db}"
+echo "To use the command line on this database, run first:"
+echo "  export CUSTODY_LEDGER_DB=$CUSTODY_LEDGER_DB"
+if [ "$CUSTODY_LEDGER_DB" = "$PWD/demo.db" ]; then
   rm -f demo.db demo.db-wal demo.db-shm
+  .venv/bin/custody-ledger init
   echo "seeding two years of synthetic 287(g) history into demo.db (about half a minute) ..."
   .venv/bin/custody-ledger seed
 fi

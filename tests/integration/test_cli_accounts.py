@@ -139,3 +139,32 @@ def test_serve_listens_on_the_host_and_port_given_and_serves_docs_and_a_demo_log
         _, stderr = server.communicate(timeout=10)
     assert (accounts.exit_code, "X-API-Key: clk_" in accounts.stdout, docs, bool(token),
             f"http://127.0.0.1:{port}/docs" in stderr, "MFA is OFF" in stderr) == (0, True, 200, True, True, True)
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--role", "facility_staff", "--agency", "AG-NOWHERE"], "agency AG-NOWHERE does not exist"),
+    (["--role", "ice_supervisor", "--field-office", "FO-NOWHERE"], "field office FO-NOWHERE does not exist"),
+    (["--role", "certified_officer", "--agency", "{agency}", "--officer", "O-NOWHERE"], "officer O-NOWHERE does not"),
+    (["--role", "certified_officer", "--agency", "{agency}"], "officer record"),
+    (["--role", "integration"], "key add"),
+])
+def test_user_add_checks_everything_before_reading_a_password(database: str, args: list[str], named: str) -> None:
+    # The password given is too short: were it read first, the refusal would name the password instead.
+    given = [a.format(agency=_agency(database)) for a in args]
+    run = RUNNER.invoke(app, ["user", "add", "z", "--db", database, *given], input="short\n")
+    assert (run.exit_code, run.stderr.count("\n"), named in run.stderr) == (2, 1, True)
+
+
+def test_user_add_refuses_a_taken_name_before_reading_a_password(database: str) -> None:
+    RUNNER.invoke(app, ["user", "add", "taken", "--role", "auditor", "--no-mfa", "--db", database],
+                  input=f"{PASSWORD}\n")
+    again = RUNNER.invoke(app, ["user", "add", "taken", "--role", "auditor", "--db", database], input="short\n")
+    assert (again.exit_code, "already exists" in again.stderr) == (2, True)
+
+
+def test_user_add_reads_a_piped_password_once_without_a_warning(database: str) -> None:
+    run = subprocess.run([sys.executable, "-m", "custody_ledger", "user", "add", "piped", "--role", "auditor",
+                          "--no-mfa", "--db", database], input=f"{PASSWORD}\n", capture_output=True, text=True,
+                         check=False)
+    assert (run.returncode, "arning" in run.stderr, "password" in run.stdout + run.stderr.replace("piped", ""),
+            _can_log_in(database, "piped", PASSWORD)) == (0, False, False, True)
