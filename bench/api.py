@@ -127,6 +127,7 @@ def main() -> None:
         db = str(Path(tmp) / "bench.db")
         env = {**os.environ, "CUSTODY_LEDGER_DB": db, "CUSTODY_LEDGER_MFA_REQUIRED": "false",
                "CUSTODY_LEDGER_SECRET_KEY": "bench-" + "k" * 40}
+        cli("init", env=env)
         cli("seed", "--agencies", "6", "--years", "0.5", env=env)
         cli("demo-accounts", env=env)
         officer = prepare_arrests(db, args.arrests)
