@@ -31,8 +31,8 @@ def _references(html: str) -> list[str]:
 
 
 def test_the_front_door_leads_to_the_docs(client: TestClient) -> None:
-    response = client.get("/", follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (307, "/docs")
+    answers = [client.request(method, "/", follow_redirects=False) for method in ("GET", "HEAD")]
+    assert [(r.status_code, r.headers["location"]) for r in answers] == [(307, "/docs")] * 2
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])

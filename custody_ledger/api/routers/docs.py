@@ -25,7 +25,7 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def front_door() -> RedirectResponse:
     # The web UI will take this place once it exists (issue 8, point 6).
     return RedirectResponse("/docs", status_code=307)
