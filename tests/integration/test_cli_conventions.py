@@ -238,3 +238,25 @@ def test_the_start_script_prints_the_export_line_for_the_database_it_serves(tmp_
     export = run.stdout.splitlines()[1].strip()
     assert (run.returncode, export, "ledger verified" in run.stderr) == (2, f"export CUSTODY_LEDGER_DB={database}",
                                                                          True)
+
+
+def test_seed_draws_a_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = str(tmp_path / "s.db")
+    RUNNER.invoke(app, ["init", "--db", database])
+    monkeypatch.setattr(common.err, "_force_terminal", True)
+    drawn: list[bool] = []
+    advanced: list[float] = []
+    real = ledger.Progress
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            drawn.append(not kwargs["disable"])
+            super().__init__(*args, **kwargs)
+
+        def advance(self, task_id: Any, advance: float = 1) -> None:
+            advanced.append(advance)
+            super().advance(task_id, advance)
+
+    monkeypatch.setattr(ledger, "Progress", Spy)
+    run = RUNNER.invoke(app, ["seed", "--db", database, "--agencies", "1", "--years", "0.05", "--bookings", "5"])
+    assert (run.exit_code, drawn, sum(advanced) >= 10) == (0, [True], True)
