@@ -7,6 +7,7 @@ wherever it comes from: the message names the field and what was wrong with it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -15,6 +16,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
+from .declare import Bounds
 from .errors import Invalid
 
 T = TypeVar("T")
@@ -32,14 +34,30 @@ def parse(cls: type[T], data: Mapping[str, object], *, where: str = "") -> T:
     if unknown:
         raise Invalid(f"unknown field {_join(where, unknown[0])}", field=_join(where, unknown[0]))
     values: dict[str, Any] = {}
-    for name, (hint, required) in fields.items():
+    for name, (hint, required, bounds) in fields.items():
         path = _join(where, name)
         if name not in data:
             if required:
                 raise Invalid(f"{path} is required", field=path)
             continue
         values[name] = _convert(hint, data[name], path)
+        if bounds is not None:
+            _check_bounds(values[name], bounds, path)
     return cls(**values)
+
+
+def _check_bounds(value: object, bounds: Bounds, path: str) -> None:
+    """The declared bounds (domain.declare), enforced here too, so `apply` accepts exactly what HTTP accepts."""
+    if isinstance(value, str):
+        if bounds.min_length is not None and len(value) < bounds.min_length:
+            raise Invalid(f"{path} must be at least {bounds.min_length} characters", field=path)
+        if bounds.max_length is not None and len(value) > bounds.max_length:
+            raise Invalid(f"{path} must be at most {bounds.max_length} characters", field=path)
+        if bounds.pattern is not None and re.search(bounds.pattern, value) is None:
+            raise Invalid(f"{path} must be {bounds.what or 'of the form ' + bounds.pattern}", field=path)
+    elif isinstance(value, int) and not isinstance(value, bool) and (
+            (bounds.ge is not None and value < bounds.ge) or (bounds.le is not None and value > bounds.le)):
+        raise Invalid(f"{path} must be from {bounds.ge} to {bounds.le}", field=path)
 
 
 def to_primitive(value: object) -> Any:
@@ -98,12 +116,14 @@ def _join(where: str, name: str) -> str:
 
 
 @cache
-def _fields(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
+def _fields(cls: type[Any]) -> dict[str, tuple[Any, bool, Bounds | None]]:
     hints = typing.get_type_hints(cls)
+    marked = typing.get_type_hints(cls, include_extras=True)
     return {
         f.name: (
             hints[f.name],
             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            next((m for m in getattr(marked[f.name], "__metadata__", ()) if isinstance(m, Bounds)), None),
         )
         for f in dataclasses.fields(cls)
     }
