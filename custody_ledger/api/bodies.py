@@ -30,7 +30,7 @@ from pydantic import (
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.declare import ID, ID_PATTERN, Bounds, FieldSpec, field_specs
 
-__all__ = ["COMMAND_BODIES", "ID_PATTERN", "Body", "LoginIn"]
+__all__ = ["COMMAND_BODIES", "ID_PATTERN", "Body"]
 
 Id = Annotated[str, StringConstraints(min_length=ID.min_length, max_length=ID.max_length, pattern=ID_PATTERN)]
 
@@ -93,10 +93,3 @@ COMMAND_BODIES: dict[str, type[Body]] = {
     name: cast(type[Body], _model(command, Body, command.__name__)) for name, command in COMMANDS.items()
 }
 
-
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    username: Id  # looked up in the database, where PostgreSQL text refuses NUL (found by the fuzz test)
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-    totp: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = None

@@ -6,6 +6,7 @@ No `from __future__ import annotations`: each route's body type is a local of `_
 can only see as a real annotation.
 """
 
+import inspect
 from datetime import datetime
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from custody_ledger.app.access import ROLE_COMMANDS, require_role
 from custody_ledger.app.auth import Principal
 from custody_ledger.app.execute import execute
+from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.policy import Policy
 
 from ..bodies import COMMAND_BODIES, Body
@@ -40,8 +42,10 @@ def _route(name: str, body_type: type[Body]) -> None:
         return _issue(name, body, key, principal, engine, policy, now)
 
     roles = ", ".join(sorted(role.value for role, names in ROLE_COMMANDS.items() if name in names))
+    what = inspect.cleandoc(COMMANDS[name].__doc__ or "")
     router.add_api_route(f"/{name}", run, methods=["POST"], name=name, response_model=CommandResult,
-                         summary=name.replace("_", " ").capitalize(), description=f"Who may issue it: {roles}.")
+                         summary=name.replace("_", " ").capitalize(),
+                         description=f"{what}\n\nWho may issue it: {roles}. Reference: docs/commands.md.")
 
 
 def _issue(name: str, body: Body, key: str, principal: Principal, engine: Engine, policy: Policy,
