@@ -12,7 +12,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from custody_ledger.cli import app
+from custody_ledger.ledger.db import make_engine
 from custody_ledger.ledger.schema import events
+from custody_ledger.policy import default_policy
+from tests.support.world import World, build_agency, certified_officer, open_hold
 
 RUNNER = CliRunner()
 
@@ -87,12 +90,28 @@ def test_seed_then_holds_shows_each_deadline_with_its_full_date_and_zone(tmp_pat
 
 
 def test_holds_due_within_shows_only_holds_due_that_soon(tmp_path: Path) -> None:
-    db = str(tmp_path / "demo.db")
+    """Open holds due in 1, 3, 5 and 30 hours, one under an IGSA (no deadline) and one already released:
+    a 4-hour window shows exactly the two due inside it; no window shows every open hold."""
+    db = str(tmp_path / "holds.db")
     RUNNER.invoke(app, ["init", "--db", db])
-    RUNNER.invoke(app, ["seed", "--db", db, "--agencies", "3", "--years", "0.3", "--bookings", "20"])
-    everything = RUNNER.invoke(app, ["holds", "--db", db], env={"COLUMNS": "200"}).stdout.count("H-")
-    soon = RUNNER.invoke(app, ["holds", "--db", db, "--due-within", "1m"], env={"COLUMNS": "200"}).stdout.count("H-")
-    assert (everything > 0, soon < everything) == (True, True)
+    engine, policy, now = make_engine(db), default_policy(), datetime.now(UTC)
+    limit = policy.at(now, UTC).custody_limit.limit
+    world = World(engine, policy, start=now - limit - timedelta(days=2))
+    build_agency(world, "AG-A")
+    build_agency(world, "AG-I", igsa=True)
+    certified_officer(world, "OFF-1")
+    certified_officer(world, "OFF-I", agency="AG-I")
+    open_hold(world, "H-IGSA", "OFF-I", agency="AG-I", released_at=now - limit + timedelta(minutes=30))
+    for hold, hours in (("H-1H", 1), ("H-DONE", 2), ("H-3H", 3), ("H-5H", 5), ("H-30H", 30)):
+        open_hold(world, hold, "OFF-1", released_at=now - limit + timedelta(hours=hours))
+    world.ok("release_hold", at=now - timedelta(minutes=5), hold_id="H-DONE", reason="ice_declined")
+    engine.dispose()
+
+    def shown(*window: str) -> set[str]:
+        run = RUNNER.invoke(app, ["holds", "--db", db, *window])
+        return set(re.findall(r"\bH-[A-Z0-9]+\b", run.stdout))
+
+    assert (shown("--due-within", "4h"), shown()) == ({"H-1H", "H-3H"}, {"H-IGSA", "H-1H", "H-3H", "H-5H", "H-30H"})
 
 
 def test_a_malformed_duration_is_a_clear_error(tmp_path: Path) -> None:
