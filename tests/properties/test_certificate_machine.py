@@ -9,14 +9,16 @@ The model is a list of dated facts kept in the test, read the way DOMAIN.md says
 as of the act. A fact takes effect at the later of its own moment and the start (local midnight, on the
 agency's calendar) of the day its notice names; the latest recorded fact about the certificate that has
 taken effect at the moment of the act decides its status then. The officer may serve exactly when, at
-that moment, the certificate is current (certified, not suspended or revoked, not past its expiry day)
-and the agreement is active and within its dates. A late record is judged by its own moment: a serve
+that moment, the certificate is current (certified, not suspended or revoked, not past its expiry day),
+the agreement is active and within its dates, and the training is within the refresher period the policy
+file names. A late record is judged by its own moment: a serve
 dated while the certificate stood is accepted though recorded after the revocation; one dated before
 the certification is refused.
 """
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +47,13 @@ NAMED_DAY = st.one_of(st.none(), st.just(0), st.just(-1), st.integers(1, 6))
 POLICY = default_policy()
 _FILE = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
 WSO_HOURS = _FILE["parameters"]["training_hours"]["WSO"][-1]["value"]  # the training the file requires now
+REFRESHER_MONTHS = _FILE["parameters"]["training_refresher_months"][-1]["value"]  # how long training stays current
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day (31 January + 1 month: the end of February)."""
+    year, month = day.year + (day.month - 1 + months) // 12, (day.month - 1 + months) % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 # What a certificate command does to the status, and from which statuses the lifecycle allows it.
 STATUS_AFTER = {"certify": "current", "suspend": "suspended", "revoke": "revoked"}
@@ -69,6 +78,7 @@ class Model:
     zone: ZoneInfo
     agreement_from: date
     agreement_until: date | None
+    training_lapses: date  # the first day on which the officer's one training is no longer current
     agreement: list[Fact] = field(default_factory=list)  # in recording order
     certificate: list[Fact] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # rule ids of every refusal the ledger must show
@@ -98,6 +108,9 @@ class Model:
         return (fact is not None and fact.status == "active" and self.agreement_from <= self.day(at)
                 and (self.agreement_until is None or self.day(at) < self.agreement_until))
 
+    def training_current(self, at: datetime) -> bool:
+        return self.day(at) < self.training_lapses
+
     def recorded(self, facts: list[Fact]) -> str | None:
         """The status as recorded last, whenever it takes effect: what the lifecycle moves from."""
         return facts[-1].status if facts else None
@@ -107,7 +120,8 @@ class Model:
         day being given (the answer must not change then), each expiry day and the agreement's first day
         beginning."""
         facts = list(enumerate(self.agreement + self.certificate))
-        days = [self.agreement_from, self.agreement_until, *(f.expires_on for f in self.certificate)]
+        days = [self.agreement_from, self.agreement_until, self.training_lapses,
+                *(f.expires_on for f in self.certificate)]
         return [*((("fact", i), self.takes_effect(f)) for i, f in facts),
                 *((("notice", i), f.occurred) for i, f in facts if f.effective_on is not None),
                 *((("day", d), self.start_of(d)) for d in days if d is not None)]
@@ -139,7 +153,8 @@ class CertificateMachine(RuleBasedStateMachine):
                                                           expires_in: int | None) -> None:
         tz = ZoneInfo(zone)
         signed = BASE.astimezone(tz).date() - timedelta(days=1)
-        self.model = Model(tz, signed, None if until is None else signed + timedelta(days=until))
+        self.model = Model(tz, signed, None if until is None else signed + timedelta(days=until),
+                           months_later(signed, REFRESHER_MONTHS))
         until_day = None if self.model.agreement_until is None else self.model.agreement_until.isoformat()
         setup = [
             self.raw("register_field_office", BASE, field_office_id="FO-1", name="ERO", timezone=zone),
@@ -265,13 +280,15 @@ class CertificateMachine(RuleBasedStateMachine):
         assert [r.ok for r in prepared] == [True] * 3, prepared
         result = self.run("serve_warrant", at, now=recorded, hold_id=f"H-{n}", warrant_id=warrant,
                           officer_id="OFF-1")
-        current, in_force = self.model.certificate_current(at), self.model.agreement_in_force(at)
-        event(f"serve {'recorded late' if recorded else 'now'}: " + (
-            "allowed" if current and in_force else "no current certificate" if not current else "no agreement"))
-        if current and in_force:
+        # The first condition that fails names the refusal; none failing, the serve stands.
+        conditions = (("certificate.current_required", self.model.certificate_current(at)),
+                      ("agreement.active_required", self.model.agreement_in_force(at)),
+                      ("training.refresher", self.model.training_current(at)))
+        expected = next((rule for rule, holds in conditions if not holds), None)
+        event(f"serve {'recorded late' if recorded else 'now'}: {expected or 'allowed'}")
+        if expected is None:
             assert result["ok"], (at, self.model, result)
             return
-        expected = "certificate.current_required" if not current else "agreement.active_required"
         assert (result["ok"], result["error"]["rule_id"]) == (False, expected), (at, self.model, result)
         self.model.refused.append(expected)
 
