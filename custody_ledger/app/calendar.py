@@ -8,7 +8,7 @@ force, every date compared and every notice's effective day are read on that one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,83 +25,62 @@ def _named(name: object) -> ZoneInfo:
         return UTC_ZONE
 
 
-def _zone_of(record: Any) -> ZoneInfo:
-    return UTC_ZONE if record is None else _named(record.timezone)
+# Where a record's calendar comes from: field offices and facilities have a zone of their own; every other
+# record takes the zone of the record it belongs to.
+_BELONGS_TO: Mapping[str, tuple[str, str]] = {
+    "agency": ("field_office", "field_office_id"),
+    "officer": ("agency", "agency_id"),
+    "agreement": ("agency", "agency_id"),
+    "booking": ("facility", "facility_id"),
+    "warrant": ("facility", "facility_id"),
+    "hold": ("facility", "facility_id"),
+}
 
 
-def _office(tx: Tx, field_office_id: object) -> ZoneInfo:
-    return _zone_of(tx.load("field_office", field_office_id=field_office_id))
+def _zone(tx: Tx, kind: str, ident: object) -> ZoneInfo:
+    """The zone of record `ident` of `kind`; UTC when it does not exist, which the domain then answers."""
+    record = tx.load(kind, **{f"{kind}_id": ident})
+    if record is None:
+        return UTC_ZONE
+    if kind not in _BELONGS_TO:
+        return _named(record.timezone)
+    parent, field = _BELONGS_TO[kind]
+    return _zone(tx, parent, getattr(record, field))
 
 
-def _agency(tx: Tx, agency_id: object) -> ZoneInfo:
-    agency = tx.load("agency", agency_id=agency_id)
-    return UTC_ZONE if agency is None else _office(tx, agency.field_office_id)
-
-
-def _officer(tx: Tx, officer_id: object) -> ZoneInfo:
-    officer = tx.load("officer", officer_id=officer_id)
-    return UTC_ZONE if officer is None else _agency(tx, officer.agency_id)
-
-
-def _agreement(tx: Tx, agreement_id: object) -> ZoneInfo:
-    agreement = tx.load("agreement", agreement_id=agreement_id)
-    return UTC_ZONE if agreement is None else _agency(tx, agreement.agency_id)
-
-
-def _facility(tx: Tx, facility_id: object) -> ZoneInfo:
-    return _zone_of(tx.load("facility", facility_id=facility_id))
-
-
-def _booking(tx: Tx, booking_id: object) -> ZoneInfo:
-    booking = tx.load("booking", booking_id=booking_id)
-    return UTC_ZONE if booking is None else _facility(tx, booking.facility_id)
-
-
-def _warrant(tx: Tx, warrant_id: object) -> ZoneInfo:
-    warrant = tx.load("warrant", warrant_id=warrant_id)
-    return UTC_ZONE if warrant is None else _facility(tx, warrant.facility_id)
-
-
-def _hold(tx: Tx, hold_id: object) -> ZoneInfo:
-    hold = tx.load("hold", hold_id=hold_id)
-    return UTC_ZONE if hold is None else _facility(tx, hold.facility_id)
-
-
-def _own(_: Tx, name: object) -> ZoneInfo:
-    return _named(name)
-
-
-# Command name -> how to find its zone, from which payload field; a command missing here fails closed (KeyError).
-CALENDARS: Mapping[str, tuple[Callable[[Tx, Any], ZoneInfo], str]] = {
-    "register_field_office": (_own, "timezone"),
-    "register_agency": (_office, "field_office_id"),
-    "register_facility": (_own, "timezone"),
-    "request_agreement": (_agency, "agency_id"),
-    "review_agreement": (_agreement, "agreement_id"),
-    "sign_agreement": (_agreement, "agreement_id"),
-    "suspend_agreement": (_agreement, "agreement_id"),
-    "reinstate_agreement": (_agreement, "agreement_id"),
-    "terminate_agreement": (_agreement, "agreement_id"),
-    "nominate_officer": (_agency, "agency_id"),
-    "record_background_check": (_officer, "officer_id"),
-    "record_training": (_officer, "officer_id"),
-    "separate_officer": (_officer, "officer_id"),
-    "certify_officer": (_officer, "officer_id"),
-    "suspend_certificate": (_officer, "officer_id"),
-    "revoke_certificate": (_officer, "officer_id"),
-    "book_person": (_facility, "facility_id"),
-    "release_from_criminal_custody": (_booking, "booking_id"),
-    "lodge_warrant": (_booking, "booking_id"),
-    "cancel_warrant": (_warrant, "warrant_id"),
-    "serve_warrant": (_warrant, "warrant_id"),
-    "interview_status": (_booking, "booking_id"),
-    "issue_detainer": (_booking, "booking_id"),
-    "enter_ice_data": (_booking, "booking_id"),
-    "transfer_custody": (_hold, "hold_id"),
-    "release_hold": (_hold, "hold_id"),
+# Command name -> the kind of record whose calendar judges it (None: the zone the command itself names) and the
+# payload field naming it; a command missing here fails closed (KeyError).
+CALENDARS: Mapping[str, tuple[str | None, str]] = {
+    "register_field_office": (None, "timezone"),
+    "register_agency": ("field_office", "field_office_id"),
+    "register_facility": (None, "timezone"),
+    "request_agreement": ("agency", "agency_id"),
+    "review_agreement": ("agreement", "agreement_id"),
+    "sign_agreement": ("agreement", "agreement_id"),
+    "suspend_agreement": ("agreement", "agreement_id"),
+    "reinstate_agreement": ("agreement", "agreement_id"),
+    "terminate_agreement": ("agreement", "agreement_id"),
+    "nominate_officer": ("agency", "agency_id"),
+    "record_background_check": ("officer", "officer_id"),
+    "record_training": ("officer", "officer_id"),
+    "separate_officer": ("officer", "officer_id"),
+    "certify_officer": ("officer", "officer_id"),
+    "suspend_certificate": ("officer", "officer_id"),
+    "revoke_certificate": ("officer", "officer_id"),
+    "book_person": ("facility", "facility_id"),
+    "release_from_criminal_custody": ("booking", "booking_id"),
+    "lodge_warrant": ("booking", "booking_id"),
+    "cancel_warrant": ("warrant", "warrant_id"),
+    "serve_warrant": ("warrant", "warrant_id"),
+    "interview_status": ("booking", "booking_id"),
+    "issue_detainer": ("booking", "booking_id"),
+    "enter_ice_data": ("booking", "booking_id"),
+    "transfer_custody": ("hold", "hold_id"),
+    "release_hold": ("hold", "hold_id"),
 }
 
 
 def zone_for(tx: Tx, command: str, payload: Any) -> ZoneInfo:
-    zone_of, field = CALENDARS[command]
-    return zone_of(tx, getattr(payload, field))
+    kind, field = CALENDARS[command]
+    value = getattr(payload, field)
+    return _named(value) if kind is None else _zone(tx, kind, value)

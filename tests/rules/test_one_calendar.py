@@ -14,6 +14,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
+from custody_ledger.app.calendar import CALENDARS
+from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.policy import Policy
 from custody_ledger.policy import DEFAULT_POLICY
 from tests.support.world import World, add_agreement, booked_with_warrant, build_agency, certified_officer
@@ -92,3 +94,7 @@ def test_the_new_training_hours_hold_from_local_midnight_of_their_first_day(engi
     midnight = _tfm_certification_in_los_angeles(engine, policy, datetime(2025, 1, 20, 0, 0,
                                                                           tzinfo=ZoneInfo("America/Los_Angeles")))
     assert midnight["ok"], midnight
+
+
+def test_every_command_names_the_calendar_it_is_judged_on() -> None:
+    assert set(CALENDARS) == set(COMMANDS)
