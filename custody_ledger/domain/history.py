@@ -9,7 +9,7 @@ that day on the calendar the act is judged in, whichever is later: never before 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -44,11 +44,6 @@ def state_at(
         if in_effect(entry, at, day):
             state = evolve(state, entry.event, entry.occurred_at)
     return state
-
-
-def happened(entries: Sequence[Entry], kind: type[Any], at: datetime, day: date) -> bool:
-    """Whether an event of `kind` had taken effect by `at` (e.g. a warrant's cancellation)."""
-    return any(isinstance(e.event, kind) and in_effect(e, at, day) for e in entries)
 
 
 def require_not_backdated(effective_on: date | None, view: PolicyView) -> date | None:

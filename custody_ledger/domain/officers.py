@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import assert_never
 
 from . import lifecycle
@@ -87,10 +87,10 @@ def decide_separate_officer(
 
 
 def decide_record_training(
-    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, earlier: Sequence[Training], day: date,
+    cmd: RecordTraining, officer: Officer | None, training_id: TrainingId, earlier: Sequence[Training],
     view: PolicyView,
 ) -> list[TrainingRecorded]:
-    """`day`: the field office's calendar day when the training is recorded (as for certification);
+    """`view.day`: the field office's calendar day when the training is recorded (as for certification);
     `earlier`: the officer's training records so far, for the exam rule."""
     _found(officer, cmd.officer_id)
     if cmd.exam_score is not None and not 0 <= cmd.exam_score <= 100:
@@ -98,8 +98,8 @@ def decide_record_training(
     _require_not_disqualified(cmd.officer_id, cmd.model, earlier, view)
     if not 0 < cmd.hours <= 10_000:
         raise Invalid("hours must be a whole number of training hours from 1 to 10000", field="hours")
-    if cmd.completed_on > day:
-        raise Invalid(f"completed_on may not be after the day it is recorded ({day}, field office time)",
+    if cmd.completed_on > view.day:
+        raise Invalid(f"completed_on may not be after the day it is recorded ({view.day}, field office time)",
                       field="completed_on")
     return [TrainingRecorded(training_id, cmd.officer_id, cmd.model, cmd.course, cmd.hours, cmd.completed_on,
                              cmd.exam_score)]
@@ -111,14 +111,13 @@ def decide_certify_officer(
     agreement: Agreement | None,
     trainings: Sequence[Training],
     existing: Certificate | None,
-    at: datetime,
-    day: date,
     view: PolicyView,
 ) -> list[OfficerCertified]:
     """ICE certifies in writing only after a passed background check and the model's full training.
 
-    `day` is the certifying field office's calendar day at `at`: the agreement's and the training's dates
-    are read in it (certification is ICE's act; acts on people are judged on the facility's day).
+    `view.day` is the certifying field office's calendar day: the agreement's and the training's dates are
+    read in it (certification is ICE's act; acts on people are judged on the facility's day). `officer` and
+    `agreement` are as they stood at the certification (domain.history).
     """
     found = _found(officer, cmd.officer_id)
     if agreement is None:
@@ -134,11 +133,12 @@ def decide_certify_officer(
         rule = view.rule("certification.background_check")
         message = f"Officer {found.officer_id}'s background check has {state}."
         raise RuleViolation(rule, field="officer_id", message=message)
-    _require_training(cmd, trainings, day, view)
+    _require_training(cmd, trainings, view)
     if cmd.supervisor is None:
         rule = view.rule("certification.supervisor")
         raise RuleViolation(rule, field="supervisor", message="The certificate must name the supervising ICE position.")
-    if agreement.model is not cmd.model or agreement.agency_id != found.agency_id or not agreement.in_force_on(day):
+    in_force = agreement.in_force_on(view.day)
+    if agreement.model is not cmd.model or agreement.agency_id != found.agency_id or not in_force:
         raise RuleViolation(
             view.rule("certification.agreement"),
             field="agreement_id",
@@ -165,12 +165,12 @@ def _require_not_disqualified(
                                     f"is disqualified for that model.")
 
 
-def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], day: date, view: PolicyView) -> None:
+def _require_training(cmd: CertifyOfficer, trainings: Sequence[Training], view: PolicyView) -> None:
     _require_not_disqualified(cmd.officer_id, cmd.model, trainings, view)
     required = view.training(cmd.model)
     exam = view.training_exam
     done = sum(t.hours for t in trainings
-               if t.model is cmd.model and t.completed_on <= day and exam.passed(t.exam_score))
+               if t.model is cmd.model and t.completed_on <= view.day and exam.passed(t.exam_score))
     if done < required.value:
         raise RuleViolation(
             required.rule,

@@ -32,7 +32,7 @@ def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
     officer = tx.load("officer", officer_id=cmd.officer_id)
     earlier = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
     training_id = TrainingId(f"{cmd.officer_id}/T{len(earlier) + 1}")
-    events = rules.decide_record_training(cmd, officer, training_id, earlier, tx.view.day, tx.view)
+    events = rules.decide_record_training(cmd, officer, training_id, earlier, tx.view)
     return Outcome(list(events))
 
 
@@ -48,7 +48,7 @@ def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
     agreement = tx.as_of("agreement", agreement_id=cmd.agreement_id)
     done = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
     existing = tx.load("certificate", officer_id=cmd.officer_id, model=cmd.model)
-    events = rules.decide_certify_officer(cmd, officer, agreement, done, existing, tx.at, tx.view.day, tx.view)
+    events = rules.decide_certify_officer(cmd, officer, agreement, done, existing, tx.view)
     return Outcome(list(events))
 
 
