@@ -13,20 +13,17 @@ from rich.live import Live
 from rich.table import Table
 
 from custody_ledger.app import reads
-from custody_ledger.domain.errors import DomainError
 from custody_ledger.domain.parse import parse_window
 
 from . import common
-from .common import DbOption, err, fail
+from .common import DbOption, err
 
 CAPTION = "overdue = release now (no IGSA)"
 
 
 def _window(text: str) -> timedelta:
-    try:
+    with common.refusing():
         return parse_window(text, "--due-within")
-    except DomainError as error:
-        fail(error.message)
 
 
 def left(seconds: int | None) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -140,3 +142,12 @@ def moment(text: str, option: str, tz: tzinfo) -> datetime:
 def refused(error: DomainError) -> NoReturn:
     """The one translation of the domain's errors on the command line: the message on one line, exit 2."""
     fail(error.message)
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """A block whose domain error ends the command as `refused` says."""
+    try:
+        yield
+    except DomainError as error:
+        refused(error)

@@ -19,10 +19,9 @@ from custody_ledger.app.auth import (
     disable_user,
     reset_password,
 )
-from custody_ledger.domain.errors import DomainError
 
 from . import common
-from .common import DbOption, err, refused
+from .common import DbOption, err
 
 RoleOption = Annotated[Role, typer.Option(help="The account's role.", case_sensitive=False)]
 AgencyOption = Annotated[str | None, typer.Option(help="Agency id (staff, officers).")]
@@ -50,12 +49,10 @@ def user_add(
 
     The password is prompted for on a terminal, read as one line of stdin when piped."""
     engine = common.engine(db)
-    try:
+    with common.refusing():
         admin.check_account(engine, user_id, role, agency_id=agency, field_office_id=field_office, officer_id=officer)
         secret = add_user(engine, user_id, _password("password"), role, now=common.now(), by="cli",
                           agency_id=agency, field_office_id=field_office, officer_id=officer, with_mfa=not no_mfa)
-    except DomainError as exc:
-        refused(exc)
     err.print(f"user {user_id} added as {role.value}", highlight=False)
     if secret:
         err.print(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {secret}",
@@ -64,10 +61,8 @@ def user_add(
 
 def user_disable(user_id: str, db: DbOption = None) -> None:
     """Disable an account and end its sessions."""
-    try:
+    with common.refusing():
         disable_user(common.engine(db), user_id, now=common.now(), by="cli")
-    except DomainError as exc:
-        refused(exc)
     err.print(f"user {user_id} disabled", highlight=False)
 
 
@@ -80,21 +75,17 @@ def user_role(
     officer: OfficerOption = None,
 ) -> None:
     """Give an account a new role and scope; its sessions end."""
-    try:
+    with common.refusing():
         change_role(common.engine(db), user_id, role, now=common.now(), by="cli", agency_id=agency,
                     field_office_id=field_office, officer_id=officer)
-    except DomainError as exc:
-        refused(exc)
     err.print(f"user {user_id} is now {role.value}", highlight=False)
 
 
 def user_reset(user_id: str, db: DbOption = None) -> None:
     """Set a new password (prompted, or one line of stdin when piped) and end the account's sessions."""
     engine = common.engine(db)
-    try:
+    with common.refusing():
         reset_password(engine, user_id, _password("new password"), now=common.now(), by="cli")
-    except DomainError as exc:
-        refused(exc)
     err.print(f"password of {user_id} reset", highlight=False)
 
 
@@ -104,10 +95,8 @@ def key_add(
     db: DbOption = None,
 ) -> None:
     """Issue an API key for a jail management system; the key is printed once, only its digest is kept."""
-    try:
+    with common.refusing():
         key = add_api_key(common.engine(db), key_id, agency, common.settings(), now=common.now(), by="cli")
-    except DomainError as exc:
-        refused(exc)
     err.print(f"API key {key_id} issued for agency {agency}; send it as X-API-Key (it is not shown again):",
               highlight=False)
     print(key)
@@ -115,10 +104,8 @@ def key_add(
 
 def key_disable(key_id: str, db: DbOption = None) -> None:
     """Revoke an API key at once."""
-    try:
+    with common.refusing():
         disable_api_key(common.engine(db), key_id, now=common.now(), by="cli")
-    except DomainError as exc:
-        refused(exc)
     err.print(f"API key {key_id} disabled", highlight=False)
 
 
