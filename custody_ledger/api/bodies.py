@@ -11,6 +11,7 @@ status: the actor is the authenticated principal and the rest is decided by the 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any, cast
@@ -72,6 +73,10 @@ def _wire_type(spec: FieldSpec, owner: str) -> Any:
         return Instant
     if base is date or (isinstance(base, type) and issubclass(base, Enum)):
         return base
+    if typing.get_origin(base) is tuple:
+        (item,) = typing.get_args(base)[:1]
+        inner = _wire_type(dataclasses.replace(spec, type=item), owner)
+        return Annotated[list[inner], Field(min_length=1, max_length=20)]  # type: ignore[valid-type]
     if dataclasses.is_dataclass(base) and isinstance(base, type):
         return _model(base, _Nested, f"{base.__name__}In")
     raise TypeError(f"{owner}.{spec.name}: no wire type for {base!r}")

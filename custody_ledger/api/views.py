@@ -199,18 +199,28 @@ class Event(Out):
 
 
 class Alert(Out):
+    alert_id: str = Field(description="The hold id, a colon, the threshold: what acknowledge_alert names")
     hold_id: str
     booking_id: str
+    person_name: str
     facility_id: str
     agency_id: str
-    kind: Literal["alert", "violation"]
+    kind: Literal["alert_raised", "release_due", "limit_exceeded"]
+    threshold: str = Field(description="A lead time before the deadline (24h, 1h), `deadline` or `exceeded`")
+    hold_status: str
     rule_id: str
     citation: str
     message: str
-    alert_at: Instant
+    next_step: str
+    due_at: Instant
+    raised_at: Instant
+    late_seconds: int
+    late: bool = Field(description="Raised over a minute after it fell due (the watchdog was down)")
     deadline: Instant
     deadline_local: LocalInstant
-    seconds_left: int
+    seconds_left: int = Field(description="Until the deadline, from now; negative once it has passed")
+    acknowledged: bool = Field(description="Whether the caller acknowledged it")
+    acknowledged_at: Instant | None
 
 
 class AccessRecord(Out):

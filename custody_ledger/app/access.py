@@ -32,15 +32,20 @@ _ADMIN = frozenset({
     "register_field_office", "register_agency", "sign_agreement", "suspend_agreement", "reinstate_agreement",
     "terminate_agreement",
 })
+# Who is told of alerts outside the product: an agency for itself, a supervisor for the field office's agencies.
+_ROUTES = frozenset({"set_alert_route", "remove_alert_route"})
+# Everyone who works holds sees the alerts of their scope and acknowledges them; an auditor reads, never acts.
+# record_alert is no role's: only the watchdog records that a moment fell due.
+_ACK = frozenset({"acknowledge_alert"})
 
 ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
-    Role.FACILITY_STAFF: _JAIL,
-    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL,
-    Role.CERTIFIED_OFFICER: _OFFICER,
-    Role.ICE_SUPERVISOR: _SUPERVISOR,
+    Role.FACILITY_STAFF: _JAIL | _ACK,
+    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL | _ROUTES | _ACK,
+    Role.CERTIFIED_OFFICER: _OFFICER | _ACK,
+    Role.ICE_SUPERVISOR: _SUPERVISOR | _ROUTES | _ACK,
     # Separation of duties (DESIGN.md, who): delegated officers work under ICE supervision (8 U.S.C.
     # § 1357(g)(3)) and agencies run their own rosters, so the program administrator does neither.
-    Role.PROGRAM_ADMIN: _ADMIN,
+    Role.PROGRAM_ADMIN: _ADMIN | _ROUTES | _ACK,
     Role.AUDITOR: frozenset(),
     Role.INTEGRATION: frozenset({"book_person", "release_from_criminal_custody"}),
 }
@@ -58,6 +63,8 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     "serve_warrant": ("warrant", "warrant_id"),
     "transfer_custody": ("hold", "hold_id"),
     "release_hold": ("hold", "hold_id"),
+    "acknowledge_alert": ("alert", "alert_id"),
+    "remove_alert_route": ("alert_route", "route_id"),
 }
 
 
@@ -117,6 +124,25 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
             payload.field_office_id != principal.field_office_id:
         raise NotFound.of("field_office_id", payload.field_office_id)
+    office = _route_office(conn, command, payload)
+    if office is not None and not _covers_office(principal, office):
+        raise NotFound.of("field_office_id" if command == "set_alert_route" else "route_id",
+                          getattr(payload, "field_office_id", None) or payload.route_id)
+
+
+def _route_office(conn: Connection, command: str, payload: Any) -> str | None:
+    """The field office an alert route covers, for a route set on a field office rather than an agency."""
+    if command == "set_alert_route":
+        return payload.field_office_id  # type: ignore[no-any-return]
+    if command == "remove_alert_route":
+        route = projections.load(conn, "alert_route", route_id=payload.route_id)
+        return None if route is None else route.field_office_id
+    return None
+
+
+def _covers_office(principal: Principal, office: str) -> bool:
+    return principal.role is Role.PROGRAM_ADMIN or (
+        principal.role is Role.ICE_SUPERVISOR and principal.field_office_id == office)
 
 
 _UNSCOPED = object()
@@ -126,12 +152,15 @@ def _command_agency(conn: Connection, command: str, payload: Any) -> Any:
     """The agency a command's target belongs to; None when the target does not exist (yet)."""
     if command in ("register_field_office", "register_agency"):
         return _UNSCOPED
+    if command == "set_alert_route" and payload.agency_id is None:
+        return _UNSCOPED  # a field office's route: _route_office judges it
     if command not in _TARGETS:
         return payload.agency_id  # register_facility, request_agreement, nominate_officer name their agency
     kind, field = _TARGETS[command]
     entity = projections.load(conn, kind, **{_key(kind): getattr(payload, field)})
-    # An unknown target: the handler answers not found, which leaks nothing.
-    return _UNSCOPED if entity is None else entity.agency_id
+    # An unknown target: the handler answers not found, which leaks nothing. A field office's route has no
+    # agency: _route_office judges it.
+    return _UNSCOPED if entity is None or entity.agency_id is None else entity.agency_id
 
 
 def _key(kind: str) -> str:

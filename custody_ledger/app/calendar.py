@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from custody_ledger.ledger import projections
+
 from .context import Tx
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -34,12 +36,14 @@ _BELONGS_TO: Mapping[str, tuple[str, str]] = {
     "booking": ("facility", "facility_id"),
     "warrant": ("facility", "facility_id"),
     "hold": ("facility", "facility_id"),
+    "alert": ("facility", "facility_id"),
+    "alert_route": ("agency", "agency_id"),  # a field office's route: UTC, no date of its own is judged
 }
 
 
 def _zone(tx: Tx, kind: str, ident: object) -> ZoneInfo:
     """The zone of record `ident` of `kind`; UTC when it does not exist, which the domain then answers."""
-    record = tx.load(kind, **{f"{kind}_id": ident})
+    record = tx.load(kind, **{projections.KINDS[kind].keys[0]: ident})
     if record is None:
         return UTC_ZONE
     if kind not in _BELONGS_TO:
@@ -77,6 +81,10 @@ CALENDARS: Mapping[str, tuple[str | None, str]] = {
     "enter_ice_data": ("booking", "booking_id"),
     "transfer_custody": ("hold", "hold_id"),
     "release_hold": ("hold", "hold_id"),
+    "record_alert": ("hold", "hold_id"),
+    "acknowledge_alert": ("alert", "alert_id"),
+    "set_alert_route": ("agency", "agency_id"),
+    "remove_alert_route": ("alert_route", "route_id"),
 }
 
 

@@ -25,7 +25,7 @@ from custody_ledger.domain.instants import present_text
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
-from . import calendar
+from . import alerting, calendar
 from .access import authorize_command, log_denial, require_role
 from .auth import Principal
 from .context import Outcome, Tx
@@ -166,6 +166,7 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
     rows = store.append(tx.conn, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
                         idempotency_key=env.idempotency_key)
     projections.project(tx.conn, events, tx.at, env.actor, tx.known)
+    alerting.enqueue(tx.conn, rows, events, tx.at, tx.policy)
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,
                     None if error is None else error.to_dict(), outcome.data)

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
-from custody_ledger.domain import clock
+from custody_ledger.domain import clock, watch
 from custody_ledger.domain.errors import DomainError, Invalid, NotFound
-from custody_ledger.domain.model import AgreementModel, HoldStatus
+from custody_ledger.domain.model import AgreementModel, HoldStatus, WatchKind
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
 from custody_ledger.ledger import schema as s
@@ -238,33 +238,42 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     return page
 
 
-def alerts(conn: Connection, principal: Principal, *, now: datetime, policy: Policy, agency_id: str | None = None,
-           after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    """Open holds past one of their alert times (custody.alerts) or past the limit (custody.violation)."""
-    # The earliest alert comes `max(leads)` before the deadline: no hold due later has one yet. Leads are
-    # read on each facility's day below, so the widest lead ever in the policy bounds the query.
-    horizon = timedelta(hours=max(max(e.value, default=0) for e in policy.parameters["alert_before_hours"]))
-    query = _HOLDS.where(s.holds.c.status == HoldStatus.OPEN.value, s.holds.c.deadline.is_not(None),
-                         s.holds.c.deadline <= now + horizon, *_scoped(conn, principal, s.holds.c.agency_id),
-                         *_equal(s.holds.c.agency_id, agency_id))
-    return _page(conn, query, s.holds.c.hold_id, after, limit, lambda row: _alert(row, now, policy))
+def alerts(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, policy: Policy,
+           agency_id: str | None = None, hold_id: str | None = None, open_only: bool = True,
+           unacknowledged: bool = False, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    """The alerts the watchdog raised (the ledger's `alerts`), each with its hold's person, facility-time
+    deadline, time left, rule and next step, and whether the caller acknowledged it. A person-record list:
+    MFA-gated, scoped, and logged with every alert id shown."""
+    acked = s.alert_acknowledgements
+    mine = sa.select(acked.c.acknowledged_at).where(acked.c.alert_id == s.alerts.c.alert_id,
+                                                    acked.c.user_id == principal.id).scalar_subquery()
+    query = (sa.select(s.alerts, s.holds.c.status.label("hold_status"), s.bookings.c.person_name,
+                       s.facilities.c.timezone, mine.label("acknowledged_at"))
+             .join(s.holds, s.holds.c.hold_id == s.alerts.c.hold_id)
+             .join(s.bookings, s.bookings.c.booking_id == s.alerts.c.booking_id)
+             .join(s.facilities, s.facilities.c.facility_id == s.alerts.c.facility_id))
+    if open_only:
+        query = query.where(s.holds.c.status == HoldStatus.OPEN.value)
+    if unacknowledged:
+        query = query.where(mine.is_(None))
+    return _person_list(conn, principal, "alerts", query, s.alerts.c.alert_id,
+                        {"agency_id": agency_id, "hold_id": hold_id},
+                        noted={"open_only": open_only, "unacknowledged": unacknowledged}, now=now,
+                        mfa_required=mfa_required, after=after, limit=limit,
+                        shape=lambda row: alert_item(row, now, policy))
 
 
-def _alert(row: Row[Any], now: datetime, policy: Policy) -> Item:
-    """Judged under the policy of the facility's own day."""
-    view = policy.at(now, ZoneInfo(row.timezone))
-    leads = view.alert_leads
-    deadline: datetime = row.deadline
-    if clock.is_overdue(deadline, now):
-        kind, rule, alert_at = "violation", view.rule("custody.violation"), deadline
-    else:
-        passed = [t for t in clock.alert_times(deadline, leads) if t <= now]
-        kind, rule, alert_at = "alert", view.rule("custody.alerts"), max(passed, default=deadline)
-    return {"hold_id": row.hold_id, "booking_id": row.booking_id, "facility_id": row.facility_id,
-            "agency_id": row.agency_id, "kind": kind, "rule_id": rule.id, "citation": rule.cite,
-            "message": rule.text, "alert_at": alert_at, "deadline": deadline,
-            "deadline_local": deadline.astimezone(ZoneInfo(row.timezone)),
-            "seconds_left": int((deadline - now).total_seconds())}
+def alert_item(row: Row[Any], now: datetime, policy: Policy) -> Item:
+    """One alert as people read it: the rule's words and citation as in force when it was raised."""
+    zone = ZoneInfo(row.timezone)
+    rule = policy.at(row.raised_at, zone).rule(row.rule_id)
+    item = dict(row._mapping)
+    item.update({
+        "citation": rule.cite, "message": rule.text, "next_step": watch.next_step(WatchKind(row.kind)),
+        "deadline_local": row.deadline.astimezone(zone), "late": row.late_seconds > watch.ON_TIME.total_seconds(),
+        "seconds_left": int((row.deadline - now).total_seconds()), "acknowledged": row.acknowledged_at is not None,
+    })
+    return item
 
 
 def access_log(conn: Connection, principal: Principal, *, principal_id: str | None = None,
@@ -278,7 +287,8 @@ def access_log(conn: Connection, principal: Principal, *, principal_id: str | No
 
 
 # Readers that append an access record (person records, and the ledger that contains them).
-_LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events})
+_LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events,
+                                                     alerts})
 
 
 # --- scope, paging and the access record ----------------------------------------------------------------

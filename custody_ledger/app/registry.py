@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Outcome, Tx
-from .handlers import agreements, custody, officers
+from .handlers import agreements, custody, officers, watch
 
 Handler = Callable[[Tx, str, Any], Outcome]
 
@@ -41,4 +41,8 @@ HANDLERS: dict[str, Handler] = {
     "enter_ice_data": custody.jail_processing,
     "transfer_custody": custody.transfer_custody,
     "release_hold": custody.release_hold,
+    "record_alert": watch.record_alert,
+    "acknowledge_alert": watch.acknowledge_alert,
+    "set_alert_route": watch.set_alert_route,
+    "remove_alert_route": watch.remove_alert_route,
 }

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from custody_ledger.domain.commands import COMMANDS, ENVELOPE_RULES
-from custody_ledger.domain.declare import Bounds, FieldSpec, field_specs
+from custody_ledger.domain.declare import OMITTED, Bounds, FieldSpec, field_specs
 from custody_ledger.domain.policy import Policy
 from custody_ledger.policy import default_policy
 
@@ -130,6 +131,8 @@ def _type(spec: FieldSpec) -> str:
         return "date-time with offset"
     if isinstance(base, type) and issubclass(base, Enum):
         return "one of " + ", ".join(f"`{m.value}`" for m in base)
+    if typing.get_origin(base) is tuple:
+        return "list, each " + _type(dataclasses.replace(spec, type=typing.get_args(base)[0]))
     return "object"
 
 
@@ -155,7 +158,7 @@ def _rule(rule_id: str, policy: Policy) -> str:
 
 
 def _example(cls: type[Any]) -> dict[str, Any]:
-    return {spec.name: _example_value(spec) for spec in field_specs(cls)}
+    return {spec.name: _example_value(spec) for spec in field_specs(cls) if spec.example is not OMITTED}
 
 
 def _example_value(spec: FieldSpec) -> Any:

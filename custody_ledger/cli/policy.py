@@ -39,6 +39,7 @@ def _powers(value: frozenset[str]) -> str:
 UNITS: dict[str, Callable[[Any], str]] = {
     "custody_limit": _limit,
     "alert_before_hours": _leads,
+    "limit_grace_minutes": lambda v: f"{v:g} minutes after the deadline",
     "future_skew_seconds": lambda v: f"{v:g} seconds",
     "late_entry_hours": _hours,
     "federal_holidays": lambda _v: "rule",

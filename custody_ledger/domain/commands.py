@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
-from .declare import ID, SHORT, TEXT, ZONE, Bounds, Doc
+from .declare import ID, ID_PATTERN, OMITTED, SHORT, TEXT, ZONE, Bounds, Doc
 from .errors import Invalid
 from .ids import (
     AgencyId,
@@ -31,12 +31,14 @@ from .ids import (
 from .model import (
     AgencyKind,
     AgreementModel,
+    AlertChannel,
     BackgroundResult,
     ChargeStatus,
     CriminalReleaseReason,
     ReleaseReason,
     ReviewDecision,
     WarrantForm,
+    WatchKind,
 )
 from .parse import parse, parse_instant
 
@@ -357,6 +359,58 @@ class ReleaseHold:
     reason: Annotated[ReleaseReason, Doc("Why; it is checked against the clock and the warrant.")]
 
 
+@dataclass(frozen=True)
+class RecordAlert:
+    """The watchdog records that one of an open hold's moments fell due: an alert before the deadline, the
+    deadline itself, or the hold still open a grace period past it. Issued by the watchdog, never by a person."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("watch.due",)
+    hold_id: Annotated[HoldId, ID, Doc("The open hold.")]
+    threshold: Annotated[str, SHORT, Doc("The moment: a lead time of the policy such as 24h or 90m, `deadline`, "
+                                         "or `exceeded`.", example="24h")]
+
+
+@dataclass(frozen=True)
+class AcknowledgeAlert:
+    """The caller acknowledges an alert they were shown; each user's acknowledgement is recorded."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    alert_id: Annotated[str, Bounds(min_length=1, max_length=250, pattern=ID_PATTERN, what="no control characters"),
+                        Doc("The alert: its hold id, a colon, its threshold.", example="H-1:24h")]
+
+
+@dataclass(frozen=True)
+class SetAlertRoute:
+    """Send the alerts of one agency, or of every agency of a field office, to a webhook or an e-mail address.
+    Setting a route id again replaces that route."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    route_id: Annotated[str, ID, Doc("An id for the route, e.g. LOC-desk-mail.")]
+    channel: Annotated[AlertChannel, Doc("webhook (an HTTPS POST, signed) or email.")]
+    target: Annotated[str, TEXT, Doc("The webhook's URL or the e-mail address.",
+                                     example="https://jail.example/custody-alerts")]
+    agency_id: Annotated[AgencyId | None, ID, Doc("The agency whose alerts it receives (or field_office_id).",
+                                                  example="LOC")] = None
+    field_office_id: Annotated[FieldOfficeId | None, ID, Doc(
+        "The field office whose agencies' alerts it receives (or agency_id).", example=OMITTED)] = None
+    kinds: Annotated[tuple[WatchKind, ...], Doc("Which moments it receives; all three when omitted.",
+                                                example=["release_due", "limit_exceeded"])] = (
+        WatchKind.ALERT_RAISED, WatchKind.RELEASE_DUE, WatchKind.LIMIT_EXCEEDED)
+    secret_env: Annotated[str | None, Bounds(min_length=1, max_length=100, pattern=r"^[A-Z][A-Z0-9_]*$",
+                                             what="an environment variable name"), Doc(
+        "For a webhook: the environment variable holding its signing secret (the secret never enters the "
+        "ledger); CUSTODY_LEDGER_WEBHOOK_SECRET when omitted.", example="LOC_WEBHOOK_SECRET")] = None
+
+
+@dataclass(frozen=True)
+class RemoveAlertRoute:
+    """Stop sending alerts to a route."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    route_id: Annotated[str, ID, Doc("The route.")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.")]
+
+
 # Commands that share a shape, for the domain functions that judge them alike.
 AgreementNotice = SuspendAgreement | ReinstateAgreement | TerminateAgreement
 CertificateNotice = SuspendCertificate | RevokeCertificate
@@ -389,6 +443,10 @@ COMMANDS: dict[str, type[Any]] = {
     "enter_ice_data": EnterIceData,
     "transfer_custody": TransferCustody,
     "release_hold": ReleaseHold,
+    "record_alert": RecordAlert,
+    "acknowledge_alert": AcknowledgeAlert,
+    "set_alert_route": SetAlertRoute,
+    "remove_alert_route": RemoveAlertRoute,
 }
 
 ENVELOPE_FIELDS = ("command", "idempotency_key", "actor", "occurred_at")

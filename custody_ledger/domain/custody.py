@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from . import authority, clock, lifecycle
+from . import authority, clock, lifecycle, watch
 from .agreements import require_new, require_timezone
 from .commands import (
     BookPerson,
@@ -37,6 +37,7 @@ from .events import (
     WarrantCancelled,
     WarrantLodged,
     WarrantServed,
+    WatchEvent,
 )
 from .ids import AgreementId
 from .model import (
@@ -239,10 +240,12 @@ def _open_hold(
     _require_within_limit(booking, at, limit_end, in_force.limit, zone, view)
     # Under an IGSA detention continues under that contract: no 48-hour deadline (DOMAIN.md).
     deadline = None if igsa else limit_end
+    first_alert = None if deadline is None else watch.moments(at, deadline, started.alert_leads,
+                                                              started.limit_grace)[0].due_at
     events: list[WarrantServed | HoldOpened | RecordFlagged] = [
         WarrantServed(cmd.warrant_id, cmd.hold_id, cmd.officer_id),
         HoldOpened(cmd.hold_id, warrant.warrant_id, booking.booking_id, booking.facility_id, booking.agency_id,
-                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline),
+                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline, first_alert),
     ]
     gap = clock.unauthorized_gap(booking.released_at, at)
     if gap.total_seconds() > 0:
@@ -403,19 +406,24 @@ def evolve_warrant(warrant: Warrant | None, event: WarrantLodged | WarrantCancel
             assert_never(event)
 
 
-def evolve_hold(hold: Hold | None, event: HoldOpened | HoldEnd, at: datetime) -> Hold:
+def evolve_hold(hold: Hold | None, event: HoldOpened | HoldEnd | WatchEvent, at: datetime) -> Hold:
     match event:
         case HoldOpened():
             return Hold(event.hold_id, event.warrant_id, event.booking_id, event.facility_id, event.agency_id,
                         event.officer_id, HoldStatus.OPEN, event.released_from_criminal_at, event.arrested_at,
-                        event.clock_started_at, event.igsa, event.limit_rule_id, event.deadline)
+                        event.clock_started_at, event.igsa, event.limit_rule_id, event.deadline,
+                        next_alert_at=event.first_alert_at)
         case CustodyTransferred():
             assert hold is not None
             return replace(hold, status=HoldStatus.TRANSFERRED, ended_at=at, receiving_officer=event.receiving_officer,
-                           receiving_field_office_id=event.field_office_id, past_limit=event.past_limit)
+                           receiving_field_office_id=event.field_office_id, past_limit=event.past_limit,
+                           next_alert_at=None)
         case HoldReleased():
             assert hold is not None
             return replace(hold, status=HoldStatus.RELEASED, ended_at=at, release_reason=event.reason,
-                           past_limit=event.past_limit)
+                           past_limit=event.past_limit, next_alert_at=None)
+        case WatchEvent():
+            assert hold is not None
+            return replace(hold, alert_stage=event.stage + 1, next_alert_at=event.next_due_at)
         case _:
             assert_never(event)

@@ -21,6 +21,10 @@ class Doc:
     example: object = None  # a valid value for the reference's example lines, where a generic one would not do
 
 
+# A Doc example that leaves an optional field out of the reference's example lines (one of two alternatives).
+OMITTED: Any = type("Omitted", (), {"__repr__": lambda self: "OMITTED"})()
+
+
 @dataclass(frozen=True)
 class Bounds:
     """What the wire accepts: text lengths and pattern, number range (inclusive)."""

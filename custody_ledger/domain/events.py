@@ -25,6 +25,7 @@ from .ids import (
 from .model import (
     AgencyKind,
     AgreementModel,
+    AlertChannel,
     BackgroundResult,
     ChargeStatus,
     CriminalReleaseReason,
@@ -32,6 +33,7 @@ from .model import (
     ReleaseReason,
     ReviewDecision,
     WarrantForm,
+    WatchKind,
 )
 
 
@@ -298,6 +300,9 @@ class HoldOpened(HoldEvent):
     igsa: bool
     limit_rule_id: str
     deadline: datetime | None = None
+    # The first of the hold's watch moments, fixed with the deadline under the policy of the clock's start
+    # (domain/watch.py); None under an IGSA. Holds opened before the watchdog lack it (migration 0006).
+    first_alert_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,93 @@ class RecordFlagged:
         return f"flag:{self.flag_id}"
 
 
+@dataclass(frozen=True)
+class WatchEvent:
+    """The watchdog saw one of a hold's moments fall due (domain/watch.py); each is raised once, in order."""
+
+    hold_id: HoldId
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    threshold: str  # "24h", "1h", "deadline", "exceeded"
+    stage: int
+    due_at: datetime
+    deadline: datetime
+    late_seconds: int  # how long after its due moment it was raised (a watchdog that was down)
+    rule_id: str
+    next_due_at: datetime | None = None  # the hold's next moment; None after the last
+
+    @property
+    def alert_id(self) -> str:
+        return f"{self.hold_id}:{self.threshold}"
+
+    @property
+    def stream(self) -> str:
+        return f"alert:{self.alert_id}"
+
+    @property
+    def kind(self) -> WatchKind:
+        return WATCH_KINDS[type(self)]
+
+
+@dataclass(frozen=True)
+class AlertRaised(WatchEvent):
+    """A lead time before the deadline was reached (custody.alerts)."""
+
+
+@dataclass(frozen=True)
+class ReleaseDue(WatchEvent):
+    """The deadline itself: the person must be transferred to ICE or released now."""
+
+
+@dataclass(frozen=True)
+class LimitExceeded(WatchEvent):
+    """Still open a grace period after the deadline: held past the limit, the violation reports count."""
+
+
+WATCH_KINDS: dict[type[WatchEvent], WatchKind] = {
+    AlertRaised: WatchKind.ALERT_RAISED,
+    ReleaseDue: WatchKind.RELEASE_DUE,
+    LimitExceeded: WatchKind.LIMIT_EXCEEDED,
+}
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged:
+    """A user saw an alert and said so."""
+
+    alert_id: str
+    user_id: str
+
+    @property
+    def stream(self) -> str:
+        return f"alert_acknowledgement:{self.alert_id}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class AlertRouteEvent:
+    route_id: str
+
+    @property
+    def stream(self) -> str:
+        return f"alert_route:{self.route_id}"
+
+
+@dataclass(frozen=True)
+class AlertRouteSet(AlertRouteEvent):
+    channel: AlertChannel
+    target: str
+    kinds: tuple[WatchKind, ...]
+    agency_id: AgencyId | None = None
+    field_office_id: FieldOfficeId | None = None
+    secret_env: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRouteRemoved(AlertRouteEvent):
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[Any]] = {
     "field_office_registered": FieldOfficeRegistered,
     "agency_registered": AgencyRegistered,
@@ -377,6 +469,12 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "hold_released": HoldReleased,
     "action_refused": ActionRefused,
     "record_flagged": RecordFlagged,
+    "alert_raised": AlertRaised,
+    "release_due": ReleaseDue,
+    "limit_exceeded": LimitExceeded,
+    "alert_acknowledged": AlertAcknowledged,
+    "alert_route_set": AlertRouteSet,
+    "alert_route_removed": AlertRouteRemoved,
 }
 
 EVENT_NAMES: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}

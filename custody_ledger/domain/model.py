@@ -101,6 +101,19 @@ class ReleaseReason(StrEnum):
     OTHER = "other"
 
 
+class WatchKind(StrEnum):
+    """What a hold's watch moment says (domain/watch.py): a warning, the deadline itself, or the violation."""
+
+    ALERT_RAISED = "alert_raised"
+    RELEASE_DUE = "release_due"
+    LIMIT_EXCEEDED = "limit_exceeded"
+
+
+class AlertChannel(StrEnum):
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
 class FlagKind(StrEnum):
     LATE_ENTRY = "late_entry"
     TIME_WITHOUT_AUTHORITY = "time_without_authority"
@@ -247,6 +260,8 @@ class Hold:
     receiving_officer: str | None = None
     receiving_field_office_id: FieldOfficeId | None = None
     past_limit: bool = False
+    alert_stage: int = 0  # how many of its watch moments were raised (domain/watch.py)
+    next_alert_at: datetime | None = None  # when the next falls due; None once none is left or the hold ended
 
 
 @dataclass(frozen=True)
@@ -272,3 +287,43 @@ class Flag:
     detail: str
     occurred_at: datetime
     seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One watch moment of a hold, as raised (the in-app alert)."""
+
+    alert_id: str  # "<hold_id>:<threshold>"
+    hold_id: HoldId
+    booking_id: BookingId
+    facility_id: FacilityId
+    agency_id: AgencyId
+    kind: WatchKind
+    threshold: str
+    stage: int
+    due_at: datetime
+    raised_at: datetime
+    deadline: datetime
+    late_seconds: int
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class AlertAcknowledgement:
+    alert_id: str
+    user_id: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    """Who outside the product is told of a scope's alerts: one webhook or e-mail address per route."""
+
+    route_id: str
+    channel: AlertChannel
+    target: str
+    kinds: str  # comma-separated WatchKind values
+    active: bool
+    agency_id: AgencyId | None = None
+    field_office_id: FieldOfficeId | None = None
+    secret_env: str | None = None

@@ -105,6 +105,11 @@ class PolicyView:
         return tuple(timedelta(hours=h) for h in self._value("alert_before_hours").value)
 
     @property
+    def limit_grace(self) -> timedelta:
+        """How long after its deadline an open hold is reported as held past the limit (limit_exceeded)."""
+        return timedelta(minutes=self._value("limit_grace_minutes").value)
+
+    @property
     def future_skew(self) -> timedelta:
         return timedelta(seconds=self._value("future_skew_seconds").value)
 
@@ -311,6 +316,7 @@ def _no_value(entry: Mapping[str, Any], source: str, key: str) -> None:
 _READERS: dict[str, Reader] = {
     "custody_limit": _limit,
     "alert_before_hours": _leads,
+    "limit_grace_minutes": _scalar,
     "future_skew_seconds": _scalar,
     "late_entry_hours": _hours,
     "federal_holidays": _holidays,

@@ -1,7 +1,7 @@
 """Projection tables, updated in the same transaction as each append.
 
-PROJECTORS maps every event type to the entity kind it changes and the domain's evolve function
-(None: the event changes no projection). An unknown event type is an error, never a warning.
+PROJECTORS maps every event type to the entity kinds it changes, each with the domain's evolve function
+(none: the event changes no projection). An unknown event type is an error, never a warning.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from custody_ledger.domain import history
 from custody_ledger.domain import model as m
 from custody_ledger.domain import officers as of
 from custody_ledger.domain import oversight as ov
+from custody_ledger.domain import watch as wa
 from custody_ledger.domain.events import event_type
 from custody_ledger.domain.parse import parse
 
@@ -69,6 +70,9 @@ KINDS: dict[str, Kind] = {
     "hold": Kind(s.holds, m.Hold, ("hold_id",)),
     "refusal": Kind(s.refusals, m.Refusal, ("refusal_id",)),
     "flag": Kind(s.flags, m.Flag, ("flag_id",)),
+    "alert": Kind(s.alerts, m.Alert, ("alert_id",)),
+    "alert_acknowledgement": Kind(s.alert_acknowledgements, m.AlertAcknowledgement, ("alert_id", "user_id")),
+    "alert_route": Kind(s.alert_routes, m.AlertRoute, ("route_id",)),
 }
 
 Evolve = Callable[[Any, Any, datetime, str], Any]
@@ -83,36 +87,43 @@ def _timed(evolve: Callable[[Any, Any, datetime], Any]) -> Evolve:
     """For entities that record when things happened to them (occurred_at)."""
     return lambda current, event, at, actor: evolve(current, event, at)
 
-PROJECTORS: dict[str, tuple[str, Evolve] | None] = {
-    "field_office_registered": ("field_office", _plain(ag.evolve_field_office)),
-    "agency_registered": ("agency", _plain(ag.evolve_agency)),
-    "facility_registered": ("facility", _plain(ag.evolve_facility)),
-    "agreement_requested": ("agreement", _plain(ag.evolve_agreement)),
-    "agreement_reviewed": ("agreement", _plain(ag.evolve_agreement)),
-    "agreement_signed": ("agreement", _plain(ag.evolve_agreement)),
-    "agreement_suspended": ("agreement", _plain(ag.evolve_agreement)),
-    "agreement_reinstated": ("agreement", _plain(ag.evolve_agreement)),
-    "agreement_terminated": ("agreement", _plain(ag.evolve_agreement)),
-    "officer_nominated": ("officer", _plain(of.evolve_officer)),
-    "background_check_recorded": ("officer", _plain(of.evolve_officer)),
-    "officer_separated": ("officer", _plain(of.evolve_officer)),
-    "training_recorded": ("training", _plain(of.evolve_training)),
-    "officer_certified": ("certificate", _timed(of.evolve_certificate)),
-    "certificate_suspended": ("certificate", _timed(of.evolve_certificate)),
-    "certificate_revoked": ("certificate", _timed(of.evolve_certificate)),
-    "person_booked": ("booking", _timed(cu.evolve_booking)),
-    "released_from_criminal_custody": ("booking", _timed(cu.evolve_booking)),
-    "status_interviewed": None,
-    "detainer_issued": None,
-    "ice_data_entered": None,
-    "warrant_lodged": ("warrant", _timed(cu.evolve_warrant)),
-    "warrant_cancelled": ("warrant", _timed(cu.evolve_warrant)),
-    "warrant_served": ("warrant", _timed(cu.evolve_warrant)),
-    "hold_opened": ("hold", _timed(cu.evolve_hold)),
-    "custody_transferred": ("hold", _timed(cu.evolve_hold)),
-    "hold_released": ("hold", _timed(cu.evolve_hold)),
-    "action_refused": ("refusal", ov.evolve_refusal),
-    "record_flagged": ("flag", _timed(ov.evolve_flag)),
+PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
+    "field_office_registered": (("field_office", _plain(ag.evolve_field_office)),),
+    "agency_registered": (("agency", _plain(ag.evolve_agency)),),
+    "facility_registered": (("facility", _plain(ag.evolve_facility)),),
+    "agreement_requested": (("agreement", _plain(ag.evolve_agreement)),),
+    "agreement_reviewed": (("agreement", _plain(ag.evolve_agreement)),),
+    "agreement_signed": (("agreement", _plain(ag.evolve_agreement)),),
+    "agreement_suspended": (("agreement", _plain(ag.evolve_agreement)),),
+    "agreement_reinstated": (("agreement", _plain(ag.evolve_agreement)),),
+    "agreement_terminated": (("agreement", _plain(ag.evolve_agreement)),),
+    "officer_nominated": (("officer", _plain(of.evolve_officer)),),
+    "background_check_recorded": (("officer", _plain(of.evolve_officer)),),
+    "officer_separated": (("officer", _plain(of.evolve_officer)),),
+    "training_recorded": (("training", _plain(of.evolve_training)),),
+    "officer_certified": (("certificate", _timed(of.evolve_certificate)),),
+    "certificate_suspended": (("certificate", _timed(of.evolve_certificate)),),
+    "certificate_revoked": (("certificate", _timed(of.evolve_certificate)),),
+    "person_booked": (("booking", _timed(cu.evolve_booking)),),
+    "released_from_criminal_custody": (("booking", _timed(cu.evolve_booking)),),
+    "status_interviewed": (),
+    "detainer_issued": (),
+    "ice_data_entered": (),
+    "warrant_lodged": (("warrant", _timed(cu.evolve_warrant)),),
+    "warrant_cancelled": (("warrant", _timed(cu.evolve_warrant)),),
+    "warrant_served": (("warrant", _timed(cu.evolve_warrant)),),
+    "hold_opened": (("hold", _timed(cu.evolve_hold)),),
+    "custody_transferred": (("hold", _timed(cu.evolve_hold)),),
+    "hold_released": (("hold", _timed(cu.evolve_hold)),),
+    "action_refused": (("refusal", ov.evolve_refusal),),
+    "record_flagged": (("flag", _timed(ov.evolve_flag)),),
+    # A watch moment becomes an alert users see and acknowledge (its stream's entity), and moves its hold on to
+    # the next moment: schedule columns that no legal question reads, so the hold's own stream need not hold it.
+    **{name: (("alert", _timed(wa.evolve_alert)), ("hold", _timed(cu.evolve_hold)))
+       for name in ("alert_raised", "release_due", "limit_exceeded")},
+    "alert_acknowledged": (("alert_acknowledgement", _timed(wa.evolve_acknowledgement)),),
+    "alert_route_set": (("alert_route", _plain(wa.evolve_route)),),
+    "alert_route_removed": (("alert_route", _plain(wa.evolve_route)),),
 }
 
 
@@ -154,9 +165,9 @@ def state_at(conn: Connection, kind_name: str, at: datetime, day: date, **key: A
     an act, whatever was recorded since (domain.history)."""
 
     def evolve(current: Any, event: Any, occurred_at: datetime) -> Any:
-        entry = PROJECTORS[event_type(event)]
-        assert entry is not None and entry[0] == kind_name, f"{event_type(event)} in the {kind_name} stream"
-        return entry[1](current, event, occurred_at, "")
+        changes = dict(PROJECTORS[event_type(event)])
+        assert kind_name in changes, f"{event_type(event)} in the {kind_name} stream"
+        return changes[kind_name](current, event, occurred_at, "")
 
     return history.state_at(store.history(conn, stream_of(kind_name, key)), at, day, evolve)
 
@@ -168,18 +179,20 @@ def project(conn: Connection, events: Sequence[object], at: datetime, actor: str
         name = event_type(event)
         if name not in PROJECTORS:
             raise KeyError(f"no projector registered for event type {name!r}")
-        entry = PROJECTORS[name]
-        if entry is None:
-            continue
-        kind_name, evolve = entry
-        kind = KINDS[kind_name]
-        key = {k: getattr(event, k) for k in kind.keys}
-        ident = identity(kind_name, key)
-        current = known[ident] if ident in known else load(conn, kind_name, **key)
-        updated = evolve(current, event, at, actor)
-        known[ident] = updated
-        row = to_row(updated)
-        if current is None:
-            conn.execute(kind.insert_one, row)
-        else:
-            conn.execute(kind.update_one, {**row, **kind.key_params(key)})
+        for kind_name, evolve in PROJECTORS[name]:
+            _fold(conn, kind_name, evolve, event, at, actor, known)
+
+
+def _fold(conn: Connection, kind_name: str, evolve: Evolve, event: object, at: datetime, actor: str,
+          known: Known) -> None:
+    kind = KINDS[kind_name]
+    key = {k: getattr(event, k) for k in kind.keys}
+    ident = identity(kind_name, key)
+    current = known[ident] if ident in known else load(conn, kind_name, **key)
+    updated = evolve(current, event, at, actor)
+    known[ident] = updated
+    row = to_row(updated)
+    if current is None:
+        conn.execute(kind.insert_one, row)
+    else:
+        conn.execute(kind.update_one, {**row, **kind.key_params(key)})

@@ -201,8 +201,14 @@ holds = sa.Table(
     sa.Column("receiving_officer", sa.Text),
     sa.Column("receiving_field_office_id", Id),
     sa.Column("past_limit", sa.Boolean, nullable=False),
-    # The due-deadline query (open holds by deadline) is the watchdog's hot path.
+    # How many of the hold's watch moments (domain/watch.py) have been raised, and when the next falls due:
+    # null once the hold ended, under an IGSA, or when every moment was raised.
+    sa.Column("alert_stage", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_alert_at", UTCDateTime),
     sa.Index("ix_holds_status_deadline", "status", "deadline"),
+    # The watchdog's hot path: only open holds carry a next_alert_at, so a pass reads what is due and
+    # nothing of the history of closed holds.
+    sa.Index("ix_holds_next_alert_at", "next_alert_at"),
 )
 
 refusals = sa.Table(
@@ -228,6 +234,65 @@ flags = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("seconds", sa.BigInteger),
+)
+
+# --- the watchdog (issue 9): alerts raised, who acknowledged them, who is told, and the outbox ---------
+
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("alert_id", sa.String(250), primary_key=True),  # "<hold_id>:<threshold>"
+    _id("hold_id", nullable=False, index=True),
+    _id("booking_id", nullable=False),
+    _id("facility_id", nullable=False),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("threshold", sa.String(20), nullable=False),
+    sa.Column("stage", sa.Integer, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("raised_at", UTCDateTime, nullable=False),
+    sa.Column("deadline", UTCDateTime, nullable=False),
+    sa.Column("late_seconds", sa.BigInteger, nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+)
+
+alert_acknowledgements = sa.Table(
+    "alert_acknowledgements", metadata,
+    sa.Column("alert_id", sa.String(250), primary_key=True),
+    sa.Column("user_id", sa.String(200), primary_key=True),
+    sa.Column("acknowledged_at", UTCDateTime, nullable=False),
+)
+
+alert_routes = sa.Table(
+    "alert_routes", metadata,
+    _id("route_id", primary_key=True),
+    _id("agency_id", index=True),
+    _id("field_office_id", index=True),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("kinds", sa.Text, nullable=False),  # comma-separated event types
+    sa.Column("secret_env", sa.String(100)),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("message_id", sa.String(250), primary_key=True),  # "<event_id>:<route_id>", the receiver's de-dup id
+    sa.Column("event_id", sa.String(36), nullable=False),
+    _id("route_id", nullable=False),
+    _id("agency_id", nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("secret_env", sa.String(100)),
+    sa.Column("body", sa.Text, nullable=False),  # the message as JSON, fixed when the alert was raised
+    sa.Column("status", sa.String(10), nullable=False),  # pending, sent, dead
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
 # --- people who use the system (issue 3): accounts, sessions, integration keys, the access log --------

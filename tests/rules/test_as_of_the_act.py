@@ -207,12 +207,13 @@ def test_every_entitys_history_is_read_from_the_stream_its_events_are_written_to
         rows = conn.execute(sa.select(events.c.type, events.c.stream, events.c.payload)).all()
     mismatched = []
     for row in rows:
-        entry = projections.PROJECTORS[row.type]
-        if entry is None:
+        changes = projections.PROJECTORS[row.type]
+        if not changes:
             continue
-        kind = projections.KINDS[entry[0]]
+        owner = changes[0][0]  # the entity whose stream holds the event; the first a projector changes
+        kind = projections.KINDS[owner]
         event = codec.decode_payload(row.type, row.payload)
-        named = projections.stream_of(entry[0], {k: getattr(event, k) for k in kind.keys})
+        named = projections.stream_of(owner, {k: getattr(event, k) for k in kind.keys})
         if named != row.stream:
             mismatched.append((row.type, row.stream, named))
     assert (len(rows) > 15, mismatched) == (True, [])

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app import reads
+from custody_ledger.app import reads, watchdog
 from custody_ledger.app.auth import Principal, Role
 from custody_ledger.app.execute import execute
 from custody_ledger.domain import clock
@@ -519,10 +519,14 @@ def _revoke_problems(exp: Expect, got: Outcome) -> Iterator[str]:
 
 
 def _check_alerts(engine: Engine, step: Step, policy: Policy) -> None:
+    """A watchdog pass at the step's moment, then the hold's alerts as the ledger holds them: the newest names
+    the rule the hold stands under now."""
     now = step.at.astimezone(UTC)
-    page = reads.run(engine, reads.alerts, READER, now=now, policy=policy)
-    shown = [item for item in page.items if item["hold_id"] == step.alerts_for]
-    rule = shown[0]["rule_id"] if shown else None
+    watchdog.run_pass(engine, now=now, policy=policy)
+    page = reads.run(engine, reads.alerts, READER, now=now, mfa_required=False, policy=policy,
+                     hold_id=step.alerts_for, open_only=False, limit=100)
+    shown = sorted(page.items, key=lambda item: item["stage"])
+    rule = shown[-1]["rule_id"] if shown else None
     problems = []
     if rule != step.expect.alert:
         problems.append(f"expected alert {step.expect.alert or 'none'} for hold {step.alerts_for}, "

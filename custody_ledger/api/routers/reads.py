@@ -114,11 +114,14 @@ def list_events(engine: EngineDep, who: PrincipalDep, now: NowDep, settings: Set
 
 
 @router.get("/alerts", response_model=s.Page[s.Alert])
-def list_alerts(engine: EngineDep, who: PrincipalDep, now: NowDep, policy: PolicyDep, page: PageDep,
-                agency_id: IdQuery = None) -> reads.Page:
-    """Open holds past an alert time (rule custody.alerts) or past their limit (rule custody.violation)."""
-    return reads.run(engine, reads.alerts, who, now=now, policy=policy, agency_id=agency_id, after=page.after,
-                     limit=page.limit)
+def list_alerts(engine: EngineDep, who: PrincipalDep, now: NowDep, settings: SettingsDep, policy: PolicyDep,
+                page: PageDep, agency_id: IdQuery = None, hold_id: IdQuery = None, open_only: bool = True,
+                unacknowledged: bool = False) -> reads.Page:
+    """The alerts the watchdog raised (custody.alerts before a deadline, the hold's limit rule at it,
+    custody.limit_exceeded past it), of holds still open unless `open_only=false`. Lists people: logged, MFA."""
+    return reads.run(engine, reads.alerts, who, now=now, mfa_required=settings.mfa_required, policy=policy,
+                     agency_id=agency_id, hold_id=hold_id, open_only=open_only, unacknowledged=unacknowledged,
+                     after=page.after, limit=page.limit)
 
 
 @router.get("/access-log", response_model=s.SeqPage[s.AccessRecord])
