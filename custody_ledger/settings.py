@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only ever acceptable outside production; `check_production` refuses it there.
@@ -27,6 +27,23 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(5, ge=1, le=5)
     lockout_minutes: int = Field(10, ge=10)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Alert delivery (app/notify.py): the SMTP relay that carries e-mail alerts, and how the outbox retries.
+    smtp_host: str = Field("127.0.0.1", min_length=1)
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = Field("custody-ledger@localhost", min_length=3)
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(10, gt=0, le=300)
+    # Signs webhooks whose route names no secret variable of its own.
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_seconds: float = Field(10, gt=0, le=300)
+    outbox_max_attempts: int = Field(8, ge=1, le=100)  # failures before a message is dead-lettered
+    outbox_backoff_seconds: int = Field(30, ge=1, le=24 * 3600)  # wait after the first failure, doubled after each
+    outbox_backoff_max_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
+    # How long a worker's claim on a message holds: past it, a worker that died mid-send loses the message to
+    # another, so it must outlast a send (the timeouts above) or a slow send is sent twice.
+    outbox_lease_seconds: int = Field(300, ge=1, le=24 * 3600)
 
 
 class SettingsError(ValueError):
