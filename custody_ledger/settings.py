@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(5, ge=1, le=5)
     lockout_minutes: int = Field(10, ge=10)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # How often the watchdog looks for moments that fell due; an alert is "late" only past a minute.
+    watch_interval_seconds: float = Field(15, gt=0, le=60)
     # Alert delivery (app/notify.py): the SMTP relay that carries e-mail alerts, and how the outbox retries.
     smtp_host: str = Field("127.0.0.1", min_length=1)
     smtp_port: int = Field(25, ge=1, le=65535)

@@ -179,7 +179,14 @@ def holds(conn: Connection, principal: Principal, *, now: datetime, mfa_required
 def open_holds(engine: Engine, now: datetime, due_within: timedelta | None = None) -> list[Item]:
     """Every open hold by time left, with its facility's name: the operator's board on the command line
     (a local administrator's read, outside any API scope)."""
-    query = (_HOLDS.add_columns(s.facilities.c.name.label("facility_name"))
+    # The newest alert the watchdog raised for the hold: the board shows what the ledger says, not a recount.
+    newest = (sa.select(s.alerts.c.kind, s.alerts.c.threshold).where(
+        s.alerts.c.hold_id == s.holds.c.hold_id, s.alerts.c.stage == s.holds.c.alert_stage - 1)
+        .correlate(s.holds))
+    query = (_HOLDS.add_columns(s.facilities.c.name.label("facility_name"),
+                                newest.with_only_columns(s.alerts.c.kind).scalar_subquery().label("alert_kind"),
+                                newest.with_only_columns(s.alerts.c.threshold).scalar_subquery()
+                                .label("alert_threshold"))
              .where(s.holds.c.status == HoldStatus.OPEN.value, *_due(now, due_within))
              .order_by(*_BY_DEADLINE, s.holds.c.hold_id))
     with engine.connect() as conn:

@@ -1,14 +1,15 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
-ledger.py (init, apply, seed, verify, serve, commands), board.py (holds, board), policy.py (policy show),
-people.py (user, key, demo-accounts); common.py holds what they share (errors, database, moments).
+ledger.py (init, apply, seed, verify, serve, commands), board.py (holds, board), watch.py (watch),
+outbox.py (outbox list, replay), policy.py (policy show), people.py (user, key, demo-accounts); common.py holds
+what they share (errors, database, moments).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, ledger, people, policy
+from . import board, ledger, outbox, people, policy, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -26,6 +27,7 @@ app.command(cls=Command)(board.holds)
 app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
 app.command(cls=Command)(ledger.serve)
+app.command(cls=Command)(watch.watch)
 app.command(cls=Command)(ledger.commands)
 app.command("demo-accounts", cls=Command)(people.demo_accounts)
 app.add_typer(policy_app, name="policy")
@@ -35,6 +37,11 @@ user_app.command("add", cls=Command)(people.user_add)
 user_app.command("disable", cls=Command)(people.user_disable)
 user_app.command("role", cls=Command)(people.user_role)
 user_app.command("reset", cls=Command)(people.user_reset)
+outbox_app = typer.Typer(help="Alert messages to webhooks and e-mail: list them, replay a dead letter.", cls=Group,
+                         no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+outbox_app.command("list", cls=Command)(outbox.outbox_list)
+outbox_app.command("replay", cls=Command)(outbox.outbox_replay)
 app.add_typer(key_app, name="key")
 key_app.command("add", cls=Command)(people.key_add)
 key_app.command("disable", cls=Command)(people.key_disable)

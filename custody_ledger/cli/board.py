@@ -50,6 +50,16 @@ def deadline(hold: dict[str, Any]) -> str:
     return "-" if local is None else f"{local:%Y-%m-%d %H:%M %Z}"
 
 
+_ALERTS = {"alert_raised": "{} alert", "release_due": "DEADLINE: release or transfer",
+           "limit_exceeded": "PAST THE LIMIT"}
+
+
+def alert(hold: dict[str, Any]) -> str:
+    """The newest alert the watchdog raised for the hold, as the ledger records it."""
+    kind = hold.get("alert_kind")
+    return "-" if kind is None else _ALERTS[kind].format(hold["alert_threshold"])
+
+
 def _title(now: datetime) -> str:
     return f"Open holds at {now:%Y-%m-%d %H:%M:%S} UTC, soonest deadline first"
 
@@ -61,8 +71,9 @@ def table(rows: list[dict[str, Any]], now: datetime) -> Table:
     shown.add_column("hold", overflow="fold", min_width=6)
     shown.add_column("deadline (facility time)", no_wrap=True)
     shown.add_column("facility", overflow="fold", min_width=8)
+    shown.add_column("alert", overflow="fold", min_width=8)
     for row in rows:
-        shown.add_row(left(row["seconds_left"]), row["hold_id"], deadline(row), row["facility_name"],
+        shown.add_row(left(row["seconds_left"]), row["hold_id"], deadline(row), row["facility_name"], alert(row),
                       style=_style(row["seconds_left"]))
     return shown
 
@@ -70,7 +81,8 @@ def table(rows: list[dict[str, Any]], now: datetime) -> Table:
 def lines(rows: list[dict[str, Any]], now: datetime) -> str:
     """Plain lines for a pipe or a file: one hold per line, fields separated by two spaces."""
     out = [_title(now)]
-    out += [f"{left(r['seconds_left'])}  {r['hold_id']}  {deadline(r)}  {r['facility_name']}" for r in rows]
+    out += [f"{left(r['seconds_left'])}  {r['hold_id']}  {deadline(r)}  {r['facility_name']}  {alert(r)}"
+            for r in rows]
     return "\n".join(out) + "\n"
 
 

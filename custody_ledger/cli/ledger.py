@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from custody_ledger.app import admin, vocabulary
+from custody_ledger.app import admin, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.commands import COMMANDS
@@ -151,8 +151,10 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    policy: PolicyOption = None,
+    no_watch: Annotated[bool, typer.Option("--no-watch", help="Do not run the watchdog in this process.")] = False,
 ) -> None:
-    """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs) and, unless --no-watch, the watchdog."""
     import uvicorn
 
     from custody_ledger.api.main import create_app
@@ -167,7 +169,17 @@ def serve(
     if not _port_free(host, port):
         fail(f"cannot listen on {host}:{port}: the port is in use or not available (choose another with --port)")
     err.print(f"Custody Ledger API on http://{host}:{port}/docs  (database {common.db_url(db)})", highlight=False)
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    rules = common.policy(policy or settings.policy_file)  # the API and its watchdog judge by one policy
+    stop = None
+    if not no_watch:
+        _, stop = watchdog.start_background(engine, policy=rules, settings=settings, clock=common.now)
+        err.print(f"watchdog: a pass every {settings.watch_interval_seconds:g} s (--no-watch to run it apart)",
+                  highlight=False)
+    try:
+        uvicorn.run(create_app(settings, engine=engine, policy=rules), host=host, port=port, log_level="warning")
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 def commands(name: Annotated[str | None, typer.Argument(help="One command, e.g. serve_warrant.")] = None) -> None:

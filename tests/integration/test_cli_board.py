@@ -31,9 +31,11 @@ def test_time_left_reads_in_days_hours_minutes(seconds: int | None, shown: str) 
     assert board.left(seconds) == shown
 
 
-def _row(hold_id: str, hours_left: float | None, facility: str = "Naples Jail") -> dict[str, object]:
+def _row(hold_id: str, hours_left: float | None, facility: str = "Naples Jail", alert: tuple[str, str] | None = None
+         ) -> dict[str, object]:
     deadline = None if hours_left is None else NOW + timedelta(hours=hours_left)
-    return {"hold_id": hold_id, "facility_name": facility,
+    kind, threshold = alert or (None, None)
+    return {"hold_id": hold_id, "facility_name": facility, "alert_kind": kind, "alert_threshold": threshold,
             "seconds_left": None if deadline is None else int((deadline - NOW).total_seconds()),
             "deadline_local": None if deadline is None else deadline.astimezone(ZoneInfo("America/New_York"))}
 
@@ -49,9 +51,11 @@ def test_the_board_fits_80_columns_with_every_deadline_whole() -> None:
 
 
 def test_plain_lines_carry_the_same_facts_without_a_table() -> None:
-    text = board.lines([_row("H-1", -52.25), _row("H-2", 1)], NOW)
-    assert text.splitlines()[1:] == ["overdue by 2 d 4 h  H-1  2025-01-31 02:45 EST  Naples Jail",
-                                     "1 h 00 m  H-2  2025-02-02 08:00 EST  Naples Jail"]
+    text = board.lines([_row("H-1", -52.25, alert=("limit_exceeded", "exceeded")),
+                        _row("H-2", 1, alert=("alert_raised", "4h")), _row("H-3", 30)], NOW)
+    assert text.splitlines()[1:] == ["overdue by 2 d 4 h  H-1  2025-01-31 02:45 EST  Naples Jail  PAST THE LIMIT",
+                                     "1 h 00 m  H-2  2025-02-02 08:00 EST  Naples Jail  4h alert",
+                                     "1 d 6 h  H-3  2025-02-03 13:00 EST  Naples Jail  -"]
 
 
 @pytest.fixture(scope="module")
