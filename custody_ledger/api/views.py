@@ -182,6 +182,8 @@ class Hold(Out):
     receiving_officer: str | None
     receiving_field_office_id: str | None
     past_limit: bool
+    alert_stage: int = Field(description="How many of its alerts the watchdog raised (see /alerts?hold_id=)")
+    next_alert_at: Instant | None = Field(description="When its next alert falls due; null when none is left")
 
 
 class Event(Out):
@@ -207,6 +209,7 @@ class Alert(Out):
     agency_id: str
     kind: Literal["alert_raised", "release_due", "limit_exceeded"]
     threshold: str = Field(description="A lead time before the deadline (24h, 1h), `deadline` or `exceeded`")
+    stage: int = Field(description="Its place among the hold's moments, from 0")
     hold_status: str
     rule_id: str
     citation: str
@@ -218,6 +221,7 @@ class Alert(Out):
     late: bool = Field(description="Raised over a minute after it fell due (the watchdog was down)")
     deadline: Instant
     deadline_local: LocalInstant
+    timezone: str
     seconds_left: int = Field(description="Until the deadline, from now; negative once it has passed")
     acknowledged: bool = Field(description="Whether the caller acknowledged it")
     acknowledged_at: Instant | None

@@ -35,8 +35,9 @@ _ADMIN = frozenset({
 # Who is told of alerts outside the product: an agency for itself, a supervisor for the field office's agencies.
 _ROUTES = frozenset({"set_alert_route", "remove_alert_route"})
 # Everyone who works holds sees the alerts of their scope and acknowledges them; an auditor reads, never acts.
-# record_alert is no role's: only the watchdog records that a moment fell due.
 _ACK = frozenset({"acknowledge_alert"})
+# No role's: only the watchdog records that a moment fell due (app/watchdog.py).
+SYSTEM_COMMANDS = frozenset({"record_alert"})
 
 ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
     Role.FACILITY_STAFF: _JAIL | _ACK,
@@ -114,8 +115,8 @@ def log_denial(conn: Connection, principal: Principal, command: object, denial: 
 def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
     """Role (403), an officer only as themself (403), then scope (404 as if absent)."""
     authorize_role(principal, command)
-    officer = getattr(payload, "officer_id", None)
-    if principal.role is Role.CERTIFIED_OFFICER and officer != principal.officer_id:
+    acting_as = getattr(payload, "officer_id", principal.officer_id)  # only commands that name an officer
+    if principal.role is Role.CERTIFIED_OFFICER and acting_as != principal.officer_id:
         raise Forbidden("an officer acts only under their own name and certificate", field="officer_id")
     agency = _command_agency(conn, command, payload)
     if agency is not _UNSCOPED and not in_scope(conn, principal, agency):

@@ -393,9 +393,8 @@ class SetAlertRoute:
                                                   example="LOC")] = None
     field_office_id: Annotated[FieldOfficeId | None, ID, Doc(
         "The field office whose agencies' alerts it receives (or agency_id).", example=OMITTED)] = None
-    kinds: Annotated[tuple[WatchKind, ...], Doc("Which moments it receives; all three when omitted.",
-                                                example=["release_due", "limit_exceeded"])] = (
-        WatchKind.ALERT_RAISED, WatchKind.RELEASE_DUE, WatchKind.LIMIT_EXCEEDED)
+    kinds: Annotated[tuple[WatchKind, ...] | None, Doc("Which moments it receives; all three when omitted.",
+                                                       example=["release_due", "limit_exceeded"])] = None
     secret_env: Annotated[str | None, Bounds(min_length=1, max_length=100, pattern=r"^[A-Z][A-Z0-9_]*$",
                                              what="an environment variable name"), Doc(
         "For a webhook: the environment variable holding its signing secret (the secret never enters the "

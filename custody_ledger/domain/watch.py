@@ -173,10 +173,11 @@ def decide_set_alert_route(cmd: SetAlertRoute, agency: Agency | None, office: Fi
     if cmd.field_office_id is not None and office is None:
         raise NotFound.of("field_office_id", cmd.field_office_id)
     _require_target(cmd.channel, cmd.target)
-    if not cmd.kinds:
+    if cmd.kinds == ():
         raise Invalid("kinds must name at least one of " + ", ".join(k.value for k in WatchKind), field="kinds")
-    return [AlertRouteSet(cmd.route_id, cmd.channel, cmd.target, tuple(dict.fromkeys(cmd.kinds)), cmd.agency_id,
-                          cmd.field_office_id, cmd.secret_env)]
+    kinds = tuple(WatchKind) if cmd.kinds is None else tuple(dict.fromkeys(cmd.kinds))
+    return [AlertRouteSet(cmd.route_id, cmd.channel, cmd.target, kinds, cmd.agency_id, cmd.field_office_id,
+                          cmd.secret_env)]
 
 
 def _require_target(channel: AlertChannel, target: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from custody_ledger.app import watchdog
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
@@ -74,7 +75,14 @@ POST issue_detainer                 403/403 403/403 403/404 403/403 403/403 403/
 POST enter_ice_data                 403/403 403/403 403/404 403/403 403/403 403/403 403/403 403/403 401/401
 POST transfer_custody               403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
 POST release_hold                   200/404 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST record_alert                   403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST acknowledge_alert              200/404 200/404 200/404 403/403 200/404 404/200 200/200 403/403 401/401
+POST set_alert_route                403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST set_alert_route+field_office   403/403 404/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST remove_alert_route             403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
 """
+# record_alert is the watchdog's alone. A field office's route is its supervisors' (and the program's), never
+# an agency's.
 # The JEM functions (interview_status, issue_detainer, enter_ice_data) are a certified officer's only, and
 # the one officer here is a WSO: on a booking of A the domain refuses it (403, authority.wso), B's is out of scope.
 
@@ -87,7 +95,7 @@ POST /auth/logout                   204/401 204/401 204/401 204/401 204/401 204/
 
 OBJECTS = {side: {"agency": f"AG-{side}", "fo": AGENCIES[f"AG-{side}"][0], "officer": f"OFF-{side}",
                   "agreement": f"AGR-AG-{side}-WSO", "booking": f"BK-H-{side}", "warrant": f"WR-BK-H-{side}",
-                  "hold": f"H-{side}"} for side in SIDES}
+                  "hold": f"H-{side}", "alert": f"H-{side}:24h", "route": f"R-{side}"} for side in SIDES}
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,13 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "cancel_warrant": ("warrant", _warrant),
     "transfer_custody": ("hold", lambda w, i, s: open_hold(w, i, f"OFF-{s}", f"AG-{s}")),
     "release_hold": ("hold", lambda w, i, s: open_hold(w, i, f"OFF-{s}", f"AG-{s}")),
+    "remove_alert_route": ("route", lambda w, i, s: _route(w, i, s)),
 }
+
+
+def _route(w: World, ident: str, side: str) -> None:
+    w.ok("set_alert_route", route_id=ident, channel="email", target=f"desk-{side}@county.example",
+         agency_id=f"AG-{side}")
 
 
 def _own(case: Case) -> str:
@@ -216,6 +230,14 @@ BODIES: dict[str, Body] = {
     "transfer_custody": lambda c: {"hold_id": _own(c), "receiving_officer": "Deportation Officer Smith",
                                    "field_office_id": OBJECTS[c.side]["fo"]},
     "release_hold": lambda c: {"hold_id": _own(c), "reason": "ice_declined"},
+    "record_alert": lambda c: {"hold_id": OBJECTS[c.side]["hold"], "threshold": "12h"},
+    "acknowledge_alert": lambda c: {"alert_id": OBJECTS[c.side]["alert"]},
+    "set_alert_route": lambda c: {"route_id": f"R-{c.role}-{c.side}", "channel": "webhook",
+                                  "target": "https://jail.example/alerts", "agency_id": f"AG-{c.side}"},
+    "set_alert_route+field_office": lambda c: {"route_id": f"R-FO-{c.role}-{c.side}", "channel": "email",
+                                               "target": "ero-duty@ice.example",
+                                               "field_office_id": OBJECTS[c.side]["fo"]},
+    "remove_alert_route": lambda c: {"route_id": _own(c), "reason": "desk closed"},
 }
 
 
@@ -225,10 +247,13 @@ def _prepare(w: World) -> None:
         _booking(w, f"BK-L-{side}", side)
         booked_with_warrant(w, f"S-{side}", agency=f"AG-{side}")  # booking S-A, warrant WR-S-A
         w.ok("release_from_criminal_custody", at=w.later(minutes=5), booking_id=f"S-{side}", reason="bail")
+        _route(w, f"R-{side}", side)
     for case in CASES:
         command = case.route.split()[1]
         if command in OWN and case.status == 200:
             OWN[command][1](w, _own(case), case.side)
+    # A day and more later, a watchdog pass: every hold has its 24-hour alert to acknowledge (H-A:24h, H-B:24h).
+    watchdog.run_pass(w.engine, now=w.later(hours=30), policy=w.policy)
 
 
 @pytest.fixture(scope="module")
@@ -356,9 +381,38 @@ def test_due_within_keeps_the_open_holds_due_by_then(api: Api) -> None:
     assert [(h["hold_id"], h["seconds_left"]) for h in page["items"]] == [("H-A", 3 * 3600)]
 
 
-def test_alerts_name_the_alert_rule_before_the_limit_and_the_violation_rule_after_it(api: Api) -> None:
+def test_alerts_are_what_the_watchdog_raised_each_under_its_rule(api: Api) -> None:
     deadline_a = datetime.fromisoformat(_hold(api, "H-A")["deadline"])
     api.clock.now = deadline_a + timedelta(minutes=1)
-    items = api.client.get("/alerts", headers=api.login("program-admin")).json()["items"]
-    assert [(a["hold_id"], a["kind"], a["rule_id"]) for a in items] == [
-        ("H-A", "violation", "custody.violation"), ("H-B", "alert", "custody.alerts")]
+    headers = api.login("program-admin")
+    assert api.client.get("/alerts", headers=headers).json()["items"] == [], "nothing until the watchdog raised it"
+    watchdog.run_pass(api.world.engine, now=api.clock.now, policy=api.world.policy)
+    items = api.client.get("/alerts", params={"limit": 500}, headers=headers).json()["items"]
+    newest = {a["hold_id"]: (a["kind"], a["threshold"], a["rule_id"]) for a in sorted(items, key=lambda a: a["stage"])}
+    assert newest == {"H-A": ("release_due", "deadline", "custody.limit"),
+                      "H-B": ("alert_raised", "4h", "custody.alerts")}  # H-B is due two hours later
+    first = next(a for a in items if a["alert_id"] == "H-A:deadline")
+    assert (first["person_name"], first["deadline_local"][-6:], first["seconds_left"], first["acknowledged"]) == (
+        "Jane Roe", "-06:00", -60, False)
+
+
+def test_an_acknowledgement_is_the_callers_own_and_is_recorded(api: Api) -> None:
+    api.clock.now = datetime.fromisoformat(_hold(api, "H-A")["deadline"])
+    watchdog.run_pass(api.world.engine, now=api.clock.now, policy=api.world.policy)
+    assert api.command("acknowledge_alert", "staff-a", alert_id="H-A:24h").status_code == 200
+    again = api.command("acknowledge_alert", "staff-a", alert_id="H-A:24h")
+    mine = api.client.get("/alerts", params={"unacknowledged": "true", "limit": 500},
+                          headers=api.headers("staff-a")).json()["items"]
+    theirs = api.client.get("/alerts", params={"unacknowledged": "true", "limit": 500},
+                            headers=api.headers("admin-a")).json()["items"]
+    assert (again.status_code, "H-A:24h" in {a["alert_id"] for a in mine},
+            "H-A:24h" in {a["alert_id"] for a in theirs}) == (409, False, True)
+
+
+def test_reading_alerts_is_logged_with_every_alert_shown(api: Api) -> None:
+    api.clock.now = datetime.fromisoformat(_hold(api, "H-A")["deadline"])
+    watchdog.run_pass(api.world.engine, now=api.clock.now, policy=api.world.policy)
+    shown = [a["alert_id"] for a in api.client.get("/alerts", headers=api.headers("sup-fo1")).json()["items"]]
+    log = api.client.get("/access-log", params={"principal": "sup-fo1", "action": "list_alerts"},
+                         headers=api.headers("auditor")).json()["items"]
+    assert (shown != [], {a.split(":")[0] for a in shown}, log[-1]["shown"]) == (True, {"H-A"}, shown)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app.access import ROLE_COMMANDS
+from custody_ledger.app.access import ROLE_COMMANDS, SYSTEM_COMMANDS
 from custody_ledger.app.auth import Principal, Role
 from custody_ledger.app.execute import execute
 from custody_ledger.domain.commands import COMMANDS
@@ -40,8 +40,9 @@ SUPERVISOR_FO2 = Principal("sup-2", Role.ICE_SUPERVISOR, field_office_id="FO-2")
 
 
 def test_every_command_of_the_vocabulary_has_a_role_that_may_issue_it() -> None:
+    """But the watchdog's: that a moment fell due is recorded by the product, never claimed by a person."""
     granted = set().union(*ROLE_COMMANDS.values())
-    assert granted == set(COMMANDS)
+    assert (granted | SYSTEM_COMMANDS, granted & SYSTEM_COMMANDS) == (set(COMMANDS), set())
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
