@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (once) and start Custody Ledger on its embedded default: a SQLite file with demo data,
-# the HTTP API on http://127.0.0.1:8000 (docs at /docs), and one demo log-in per role.
+# the HTTP API on http://127.0.0.1:8000 (docs at /docs) with its watchdog, and one demo log-in per role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/custody-ledger ] || ! .venv/bin/python -c "import fastapi" 2>/dev/null; then
@@ -15,7 +15,7 @@ export CUSTODY_LEDGER_DB="${CUSTODY_LEDGER_DB:-$PWD/demo.db}"
 echo "To use the command line on this database, run first:"
 echo "  export CUSTODY_LEDGER_DB=$CUSTODY_LEDGER_DB"
 if [ "$CUSTODY_LEDGER_DB" = "$PWD/demo.db" ]; then
-  rm -f demo.db demo.db-wal demo.db-shm
+  rm -f demo.db demo.db-wal demo.db-shm demo.db.watch.lock
   .venv/bin/custody-ledger init
   echo "seeding two years of synthetic 287(g) history into demo.db (about half a minute) ..."
   .venv/bin/custody-ledger seed
