@@ -14,16 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from custody_ledger.domain import watch
 from custody_ledger.domain.events import WatchEvent
 from custody_ledger.domain.instants import present_instant
 from custody_ledger.domain.policy import Policy
-from custody_ledger.ledger import projections, store
 from custody_ledger.ledger import schema as s
+from custody_ledger.ledger import store
 
 from . import notify
+from .context import Tx
 
 
 def message(event: WatchEvent, event_id: str, raised_at: datetime, timezone: str, policy: Policy) -> dict[str, Any]:
@@ -43,27 +43,27 @@ def message(event: WatchEvent, event_id: str, raised_at: datetime, timezone: str
     }
 
 
-def enqueue(conn: Connection, rows: Sequence[store.EventRow], events: Sequence[object], at: datetime,
-            policy: Policy) -> None:
+def enqueue(tx: Tx, rows: Sequence[store.EventRow], events: Sequence[object]) -> None:
     """One outbox row per route that asked for this kind of moment, for each watch event just appended."""
     for row, event in zip(rows, events, strict=False):
         if not isinstance(event, WatchEvent):
             continue
-        facility = projections.load(conn, "facility", facility_id=event.facility_id)
-        body = message(event, row.event_id, at, facility.timezone, policy)
-        for route in _routes(conn, event.agency_id):
-            if event.kind.value not in route.kinds.split(","):
-                continue
-            notify.enqueue(conn, message_id=f"{row.event_id}:{route.route_id}", event_id=row.event_id,
+        routes = [r for r in tx.conn.execute(_ROUTES, {"agency_id": event.agency_id})
+                  if event.kind.value in r.kinds.split(",")]
+        if not routes:
+            continue
+        facility = tx.load("facility", facility_id=event.facility_id)
+        body = message(event, row.event_id, tx.at, facility.timezone, tx.policy)
+        for route in routes:
+            notify.enqueue(tx.conn, message_id=f"{row.event_id}:{route.route_id}", event_id=row.event_id,
                            route_id=route.route_id, agency_id=event.agency_id, channel=route.channel,
-                           target=route.target, secret_env=route.secret_env, body=body, now=at)
+                           target=route.target, secret_env=route.secret_env, body=body, now=tx.at)
 
 
-def _routes(conn: Connection, agency_id: str) -> list[Any]:
-    """The active routes of the agency itself and of its field office."""
-    office = sa.select(s.agencies.c.field_office_id).where(s.agencies.c.agency_id == agency_id).scalar_subquery()
-    query = sa.select(s.alert_routes).where(
-        s.alert_routes.c.active.is_(True),
-        sa.or_(s.alert_routes.c.agency_id == agency_id, s.alert_routes.c.field_office_id == office),
-    ).order_by(s.alert_routes.c.route_id)
-    return list(conn.execute(query))
+# The active routes of an agency itself and of its field office; built once, so every alert reuses its compiled form.
+_OFFICE = sa.select(s.agencies.c.field_office_id).where(
+    s.agencies.c.agency_id == sa.bindparam("agency_id")).scalar_subquery()
+_ROUTES = sa.select(s.alert_routes).where(
+    s.alert_routes.c.active.is_(True),
+    sa.or_(s.alert_routes.c.agency_id == sa.bindparam("agency_id"), s.alert_routes.c.field_office_id == _OFFICE),
+).order_by(s.alert_routes.c.route_id)

@@ -166,7 +166,7 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
     rows = store.append(tx.conn, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
                         idempotency_key=env.idempotency_key)
     projections.project(tx.conn, events, tx.at, env.actor, tx.known)
-    alerting.enqueue(tx.conn, rows, events, tx.at, tx.policy)
+    alerting.enqueue(tx, rows, events)
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,
                     None if error is None else error.to_dict(), outcome.data)

@@ -36,13 +36,15 @@ from custody_ledger.ledger import schema as s
 from custody_ledger.settings import Settings
 
 from . import notify
-from .execute import Result, execute
+from .execute import Result, execute_batch
 
 Clock = Callable[[], datetime]
 ACTOR = "watchdog"
 # Any constant works; it only has to be the same for every watchdog of one database (and differ from the
 # append lock's key, ledger/db.py).
 _PASS_LOCK_KEY = 287_2048
+# Moments recorded per transaction: a usual pass raises a handful, a pass after an outage thousands.
+BATCH = 50
 log = logging.getLogger("custody_ledger.watchdog")
 
 
@@ -121,12 +123,16 @@ def raise_due(engine: Engine, *, now: datetime, policy: Policy, limit: int = 100
         holds = due_holds(conn, now, limit)
     moments = plan(holds, now, policy)
     _repair(engine, holds, {hold.hold_id for _, hold, _ in moments}, policy)
+    raws = [{"command": "record_alert", "idempotency_key": f"watch:{hold.hold_id}:{moment.threshold}",
+             "actor": ACTOR, "occurred_at": now.isoformat(), "hold_id": hold.hold_id, "threshold": moment.threshold}
+            for moment, hold, _ in moments]
+    results: list[Result] = []
+    for start in range(0, len(raws), BATCH):
+        # One transaction per batch, a savepoint per moment: a pass commits its alerts together, and a watchdog
+        # killed mid-pass leaves whole batches behind it, which the next pass does not raise again.
+        results += execute_batch(engine, raws[start:start + BATCH], now=now, policy=policy)
     raised = []
-    for moment, hold, timezone in moments:
-        raw = {"command": "record_alert", "idempotency_key": f"watch:{hold.hold_id}:{moment.threshold}",
-               "actor": ACTOR, "occurred_at": now.isoformat(), "hold_id": hold.hold_id,
-               "threshold": moment.threshold}
-        result = execute(engine, raw, now=now, policy=policy)
+    for (moment, hold, timezone), result in zip(moments, results, strict=True):
         assert hold.deadline is not None
         raised.append(Raised(hold.hold_id, moment.threshold, moment.kind.value, moment.due_at, hold.deadline,
                              timezone, int((now - moment.due_at).total_seconds()), result))
