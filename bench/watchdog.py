@@ -266,7 +266,7 @@ NO_INDEX = ("enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan")  # 
 _HOLD_COLUMNS = ", ".join(f"holds.{c.name}" for c in s.holds.c)
 
 
-def scan_due_holds(conn: Connection, now: datetime, limit: int) -> list[tuple[Hold, str]]:
+def scan_due_holds(conn: Connection, now: datetime) -> list[tuple[Hold, str]]:
     """`watchdog.due_holds` with no index on holds: the same query, answered by reading every hold row."""
     if conn.dialect.name == "postgresql":
         for setting in NO_INDEX:
@@ -275,13 +275,13 @@ def scan_due_holds(conn: Connection, now: datetime, limit: int) -> list[tuple[Ho
     query = sa.text(
         f"SELECT {_HOLD_COLUMNS}, facilities.timezone FROM holds{hint} "
         "JOIN facilities ON facilities.facility_id = holds.facility_id "
-        "WHERE holds.next_alert_at <= :now ORDER BY holds.next_alert_at, holds.hold_id LIMIT :limit"
+        "WHERE holds.next_alert_at <= :now ORDER BY holds.next_alert_at, holds.hold_id"
     ).bindparams(sa.bindparam("now", type_=s.UTCDateTime)).columns(*s.holds.c, s.facilities.c.timezone)
-    rows = conn.execute(query, {"now": now, "limit": limit})
+    rows = conn.execute(query, {"now": now})
     return [(parse(Hold, {k: v for k, v in row._mapping.items() if k != "timezone"}), row.timezone) for row in rows]
 
 
-Finder = Callable[[Connection, datetime, int], list[tuple[Hold, str]]]
+Finder = Callable[[Connection, datetime], list[tuple[Hold, str]]]
 
 
 @contextmanager
@@ -297,7 +297,7 @@ def finding_with(find: Finder) -> Iterator[None]:
 def find_and_plan(engine: Engine, find: Finder, policy: Policy) -> tuple[float, int, list[tuple[str, str]]]:
     started = time.perf_counter()
     with engine.connect() as conn:
-        holds = find(conn, T, 1000)
+        holds = find(conn, T)
     moments = watchdog.plan(holds, T, policy)
     elapsed = time.perf_counter() - started
     return elapsed, len(holds), [(hold.hold_id, moment.threshold) for moment, hold, _ in moments]
@@ -340,7 +340,7 @@ def query_plan(engine: Engine) -> list[str]:
     sa.event.listen(engine, "before_cursor_execute", grab)
     try:
         with engine.connect() as conn:
-            watchdog.due_holds(conn, T, 1000)
+            watchdog.due_holds(conn, T)
     finally:
         sa.event.remove(engine, "before_cursor_execute", grab)
     statement, parameters = sent[-1]

@@ -84,13 +84,13 @@ _DUE = (
     .join(s.facilities, s.facilities.c.facility_id == s.holds.c.facility_id)
     .where(s.holds.c.next_alert_at <= sa.bindparam("now"))
     .order_by(s.holds.c.next_alert_at, s.holds.c.hold_id)
-    .limit(sa.bindparam("limit"))
 )
 
 
-def due_holds(conn: Connection, now: datetime, limit: int) -> list[tuple[Hold, str]]:
-    """The holds whose next moment is due by `now`, soonest first, each with its facility's zone."""
-    rows = conn.execute(_DUE, {"now": now, "limit": limit})
+def due_holds(conn: Connection, now: datetime) -> list[tuple[Hold, str]]:
+    """The holds whose next moment is due by `now`, soonest first, each with its facility's zone: all of them,
+    so that after an outage one pass raises every moment in the order they fell due, across holds."""
+    rows = conn.execute(_DUE, {"now": now})
     return [(_hold(row), row.timezone) for row in rows]
 
 
@@ -109,18 +109,18 @@ def plan(holds: list[tuple[Hold, str]], now: datetime, policy: Policy) -> list[t
     return sorted(due, key=lambda item: (item[0].due_at, item[1].hold_id, item[0].stage))
 
 
-def run_pass(engine: Engine, *, now: datetime, policy: Policy, limit: int = 1000) -> Pass:
+def run_pass(engine: Engine, *, now: datetime, policy: Policy) -> Pass:
     """One pass at `now`: raise what fell due. Raises WatchdogBusy when another watchdog is in a pass."""
     now = require_utc("now", now)
     with pass_lock(engine) as held:
         if not held:
             raise WatchdogBusy("another watchdog is running a pass on this database")
-        return Pass(now, raise_due(engine, now=now, policy=policy, limit=limit))
+        return Pass(now, raise_due(engine, now=now, policy=policy))
 
 
-def raise_due(engine: Engine, *, now: datetime, policy: Policy, limit: int = 1000) -> list[Raised]:
+def raise_due(engine: Engine, *, now: datetime, policy: Policy) -> list[Raised]:
     with engine.connect() as conn:
-        holds = due_holds(conn, now, limit)
+        holds = due_holds(conn, now)
     moments = plan(holds, now, policy)
     _repair(engine, holds, {hold.hold_id for _, hold, _ in moments}, policy)
     raws = [{"command": "record_alert", "idempotency_key": f"watch:{hold.hold_id}:{moment.threshold}",
