@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only ever acceptable outside production; `check_production` refuses it there.
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+# The development master key (urlsafe base64 of b"insecure development master key!"): what wraps the people's data
+# keys (app/persons.py) when no key is configured. Anyone can read this line, so production refuses it.
+DEFAULT_MASTER_KEY = "aW5zZWN1cmUgZGV2ZWxvcG1lbnQgbWFzdGVyIGtleSE="
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,13 @@ class Settings(BaseSettings):
     # How long a worker's claim on a message holds: past it, a worker that died mid-send loses the message to
     # another, so it must outlast a send (the timeouts above) or a slow send is sent twice.
     outbox_lease_seconds: int = Field(300, ge=1, le=24 * 3600)
+    # Issue 10: the master key that wraps each person's data key (urlsafe base64 of 32 random bytes), given
+    # directly or as a file holding that text (a mounted secret); never stored in the database. While a rotation
+    # (`custody-ledger persons rotate-key`) is under way the key being replaced is the previous one.
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    previous_master_key: SecretStr | None = None
+    previous_master_key_file: Path | None = None
 
 
 class SettingsError(ValueError):
@@ -53,13 +63,46 @@ class SettingsError(ValueError):
 
 
 def check_production(settings: Settings) -> None:
-    """Production refuses to start on the default secret key or without MFA."""
+    """Production refuses to start on the default secret key, without MFA, or on the development master key."""
     if settings.environment != "production":
         return
     if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
         raise SettingsError("CUSTODY_LEDGER_SECRET_KEY must be set to a random value of 32+ characters in production")
     if not settings.mfa_required:
         raise SettingsError("CUSTODY_LEDGER_MFA_REQUIRED may not be turned off in production (CJIS Security Policy)")
+    source = master_key_text(settings)
+    if source is None or _same_key_text(source[1], DEFAULT_MASTER_KEY):
+        raise SettingsError(MASTER_KEY_REQUIRED)
+
+
+MASTER_KEY_REQUIRED = ("CUSTODY_LEDGER_MASTER_KEY or CUSTODY_LEDGER_MASTER_KEY_FILE must give a random key "
+                       "(urlsafe base64 of 32 bytes), not the development key, in production")
+
+
+def master_key_text(settings: Settings, *, previous: bool = False) -> tuple[str, str] | None:
+    """The master key's text (or the previous one's) and the variable it came from; None when neither the
+    variable nor its _FILE twin is set. Both set, or an unreadable file, is a SettingsError naming the variable
+    (never the key)."""
+    name = "CUSTODY_LEDGER_" + ("PREVIOUS_MASTER_KEY" if previous else "MASTER_KEY")
+    value = settings.previous_master_key if previous else settings.master_key
+    path = settings.previous_master_key_file if previous else settings.master_key_file
+    if value is not None and path is not None:
+        raise SettingsError(f"{name} and {name}_FILE are both set; set one")
+    if value is not None:
+        return name, value.get_secret_value().strip()
+    if path is None:
+        return None
+    try:
+        return f"{name}_FILE", path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{name}_FILE: cannot read the key file ({type(exc).__name__})") from None
+
+
+def _same_key_text(a: str, b: str) -> bool:
+    # The same bytes may be written with either base64 alphabet and with or without padding.
+    def canonical(text: str) -> str:
+        return text.strip().rstrip("=").replace("+", "-").replace("/", "_")
+    return canonical(a) == canonical(b)
 
 
 def load_settings(**overrides: object) -> Settings:
