@@ -136,12 +136,14 @@ class Booking(Out):
     booking_id: str
     facility_id: str
     agency_id: str
-    person_name: str
-    person_dob: date
+    subject_id: str = Field(description="The person, by an opaque id: what seal_person and expunge_person name")
+    person_state: Literal["open", "sealed", "expunged"]
+    person_name: str | None = Field(description="Null when the record is sealed (for most roles) or expunged")
+    person_dob: date | None
+    a_number: str | None
     charge_status: str
     status: str
     booked_at: Instant
-    a_number: str | None
     released_at: Instant | None
     release_reason: str | None
 
@@ -204,7 +206,9 @@ class Alert(Out):
     alert_id: str = Field(description="The hold id, a colon, the threshold: what acknowledge_alert names")
     hold_id: str
     booking_id: str
-    person_name: str
+    subject_id: str
+    person_state: Literal["open", "sealed", "expunged"]
+    person_name: str | None = Field(description="Null when the record is sealed (for most roles) or expunged")
     facility_id: str
     agency_id: str
     kind: Literal["alert_raised", "release_due", "limit_exceeded"]

@@ -22,7 +22,9 @@ from custody_ledger.ledger.schema import agencies
 from .auth import Forbidden, Principal, Role, log_access
 
 _JAIL = frozenset({"book_person", "release_from_criminal_custody", "release_hold"})
-_AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer", "separate_officer"})
+# Court orders on a person's record are carried out by the agency that holds it (its records custodian).
+_AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer", "separate_officer",
+                           "seal_person", "unseal_person", "expunge_person"})
 _OFFICER = frozenset({"serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"})
 _SUPERVISOR = frozenset({
     "register_agency", "review_agreement", "record_background_check", "record_training", "certify_officer",
@@ -65,6 +67,7 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     "transfer_custody": ("hold", "hold_id"),
     "release_hold": ("hold", "hold_id"),
     "acknowledge_alert": ("alert", "alert_id"),
+    **{c: ("booking", "booking_id") for c in ("seal_person", "unseal_person", "expunge_person")},
     "remove_alert_route": ("alert_route", "route_id"),
 }
 

@@ -37,6 +37,7 @@ _BELONGS_TO: Mapping[str, tuple[str, str]] = {
     "warrant": ("facility", "facility_id"),
     "hold": ("facility", "facility_id"),
     "alert": ("facility", "facility_id"),
+    "subject": ("booking", "booking_id"),
     "alert_route": ("agency", "agency_id"),  # a field office's route: UTC, no date of its own is judged
 }
 
@@ -85,6 +86,9 @@ CALENDARS: Mapping[str, tuple[str | None, str]] = {
     "acknowledge_alert": ("alert", "alert_id"),
     "set_alert_route": ("agency", "agency_id"),
     "remove_alert_route": ("alert_route", "route_id"),
+    "seal_person": ("booking", "booking_id"),
+    "unseal_person": ("booking", "booking_id"),
+    "expunge_person": ("booking", "booking_id"),
 }
 
 

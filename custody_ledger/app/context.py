@@ -49,3 +49,4 @@ class Outcome:
 
     events: list[Any]
     data: dict[str, Any] = field(default_factory=dict)
+    person: Any = None  # a booking's person, encrypted for the person store (app/persons.Protected), never the ledger

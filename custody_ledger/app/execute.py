@@ -20,12 +20,12 @@ from custody_ledger.domain import timing
 from custody_ledger.domain.clock import require_utc
 from custody_ledger.domain.commands import Envelope, parse_envelope
 from custody_ledger.domain.errors import Conflict, DomainError, RuleViolation
-from custody_ledger.domain.events import ActionRefused, event_stream
+from custody_ledger.domain.events import ActionRefused, PersonExpunged, event_stream
 from custody_ledger.domain.instants import present_text
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db, projections, store
 
-from . import alerting, calendar
+from . import alerting, calendar, persons
 from .access import authorize_command, log_denial, require_role
 from .auth import Principal
 from .context import Outcome, Tx
@@ -154,6 +154,16 @@ def _refusal_event(tx: Tx, env: Envelope, refusal: RuleViolation) -> ActionRefus
                          refusal.field, officer_id if officer is not None else None, agency_id)
 
 
+def _keep_persons(tx: Tx, outcome: Outcome, events: list[Any]) -> None:
+    """The person store changes with the events that concern it, in their transaction: a booking's person is
+    stored, an expunged person's data key destroyed."""
+    if outcome.person is not None:
+        persons.store(tx.conn, outcome.person, tx.now)
+    for event in events:
+        if isinstance(event, PersonExpunged):
+            persons.shred(tx.conn, event.subject_id, tx.now)
+
+
 def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolation | None) -> Result:
     events = list(outcome.events)
     streams = [event_stream(e) for e in events]
@@ -166,6 +176,7 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
     rows = store.append(tx.conn, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
                         idempotency_key=env.idempotency_key)
     projections.project(tx.conn, events, tx.at, env.actor, tx.known)
+    _keep_persons(tx, outcome, events)
     alerting.enqueue(tx, rows, events)
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,

@@ -24,11 +24,12 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from custody_ledger.domain import clock, watch
 from custody_ledger.domain.errors import DomainError, Invalid, NotFound
-from custody_ledger.domain.model import AgreementModel, HoldStatus, WatchKind
+from custody_ledger.domain.model import AgreementModel, HoldStatus, SubjectState, WatchKind
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
 from custody_ledger.ledger import schema as s
 
+from . import persons
 from .access import agencies_in_scope
 from .auth import Forbidden, Principal, Role, log_access
 
@@ -124,19 +125,46 @@ def officer(conn: Connection, principal: Principal, officer_id: str) -> Item:
 # --- person records: MFA-gated and read-logged ----------------------------------------------------------
 
 
-def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
+_BOOKINGS = sa.select(s.bookings, s.subjects.c.state.label("person_state")).join(
+    s.subjects, s.subjects.c.subject_id == s.bookings.c.subject_id)
+
+
+def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, policy: Policy,
              facility_id: str | None = None, agency_id: str | None = None, status: str | None = None,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    return _person_list(conn, principal, "bookings", sa.select(s.bookings), s.bookings.c.booking_id,
+    page = _person_list(conn, principal, "bookings", _BOOKINGS, s.bookings.c.booking_id,
                         {"facility_id": facility_id, "agency_id": agency_id, "status": status},
                         now=now, mfa_required=mfa_required, after=after, limit=limit)
+    return Page(with_people(conn, principal, page.items, policy, now), page.next)
 
 
-def booking(conn: Connection, principal: Principal, booking_id: str, *, now: datetime, mfa_required: bool) -> Item:
+def booking(conn: Connection, principal: Principal, booking_id: str, *, now: datetime, mfa_required: bool,
+            policy: Policy) -> Item:
     resource = f"booking:{booking_id}"
     _require_mfa(conn, principal, "read_booking", resource, now, mfa_required)
-    row = conn.execute(sa.select(s.bookings).where(s.bookings.c.booking_id == booking_id)).first()
-    return dict(_found(conn, principal, row, "read_booking", resource, "booking_id", now)._mapping)
+    row = conn.execute(_BOOKINGS.where(s.bookings.c.booking_id == booking_id)).first()
+    found = dict(_found(conn, principal, row, "read_booking", resource, "booking_id", now)._mapping)
+    return with_people(conn, principal, [found], policy, now)[0]
+
+
+def with_people(conn: Connection, principal: Principal, items: list[Item], policy: Policy, now: datetime,
+                *, name_only: bool = False) -> list[Item]:
+    """Each item's person, decrypted from the person store (app/persons.py) for those who may see it: a sealed
+    record only for the roles the policy names (person.sealed_access), an expunged one for no one."""
+    allowed = principal.role.value in policy.at(now, ZoneInfo("UTC")).sealed_record_roles
+    visible = [i["subject_id"] for i in items
+               if i["person_state"] == SubjectState.OPEN.value or
+               (i["person_state"] == SubjectState.SEALED.value and allowed)]
+    people = persons.reveal(conn, visible, persons.keyring()) if visible else {}
+    shown = []
+    for item in items:
+        person = people.get(item["subject_id"])
+        named = {**item, "person_name": None if person is None else person.name}
+        if not name_only:
+            named.update(person_dob=None if person is None else person.dob,
+                         a_number=None if person is None else person.a_number)
+        shown.append(named)
+    return shown
 
 
 def warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
@@ -254,20 +282,23 @@ def alerts(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     acked = s.alert_acknowledgements
     mine = sa.select(acked.c.acknowledged_at).where(acked.c.alert_id == s.alerts.c.alert_id,
                                                     acked.c.user_id == principal.id).scalar_subquery()
-    query = (sa.select(s.alerts, s.holds.c.status.label("hold_status"), s.bookings.c.person_name,
-                       s.facilities.c.timezone, mine.label("acknowledged_at"))
+    query = (sa.select(s.alerts, s.holds.c.status.label("hold_status"), s.bookings.c.subject_id,
+                       s.subjects.c.state.label("person_state"), s.facilities.c.timezone,
+                       mine.label("acknowledged_at"))
              .join(s.holds, s.holds.c.hold_id == s.alerts.c.hold_id)
              .join(s.bookings, s.bookings.c.booking_id == s.alerts.c.booking_id)
+             .join(s.subjects, s.subjects.c.subject_id == s.bookings.c.subject_id)
              .join(s.facilities, s.facilities.c.facility_id == s.alerts.c.facility_id))
     if open_only:
         query = query.where(s.holds.c.status == HoldStatus.OPEN.value)
     if unacknowledged:
         query = query.where(mine.is_(None))
-    return _person_list(conn, principal, "alerts", query, s.alerts.c.alert_id,
+    page = _person_list(conn, principal, "alerts", query, s.alerts.c.alert_id,
                         {"agency_id": agency_id, "hold_id": hold_id},
                         noted={"open_only": open_only, "unacknowledged": unacknowledged}, now=now,
                         mfa_required=mfa_required, after=after, limit=limit,
                         shape=lambda row: alert_item(row, now, policy))
+    return Page(with_people(conn, principal, page.items, policy, now, name_only=True), page.next)
 
 
 def alert_item(row: Row[Any], now: datetime, policy: Policy) -> Item:

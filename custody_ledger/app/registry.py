@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Outcome, Tx
-from .handlers import agreements, custody, officers, watch
+from .handlers import agreements, custody, officers, subjects, watch
 
 Handler = Callable[[Tx, str, Any], Outcome]
 
@@ -45,4 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "acknowledge_alert": watch.acknowledge_alert,
     "set_alert_route": watch.set_alert_route,
     "remove_alert_route": watch.remove_alert_route,
+    "seal_person": subjects.court_order,
+    "unseal_person": subjects.court_order,
+    "expunge_person": subjects.court_order,
 }

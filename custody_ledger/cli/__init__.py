@@ -1,15 +1,15 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
-ledger.py (init, apply, seed, verify, serve, commands), board.py (holds, board), watch.py (watch),
-outbox.py (outbox list, replay), policy.py (policy show), people.py (user, key, demo-accounts); common.py holds
-what they share (errors, database, moments).
+ledger.py (init, apply, seed, verify, export, serve, commands), board.py (holds, board), watch.py (watch),
+outbox.py (outbox list, replay), persons.py (persons rotate-key), policy.py (policy show), people.py (user,
+key, demo-accounts); common.py holds what they share (errors, database, moments).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, ledger, outbox, people, policy, watch
+from . import board, ledger, outbox, people, persons, policy, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -26,6 +26,7 @@ app.command(cls=Command)(ledger.seed)
 app.command(cls=Command)(board.holds)
 app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
+app.command(cls=Command)(ledger.export)
 app.command(cls=Command)(ledger.serve)
 app.command(cls=Command)(watch.watch)
 app.command(cls=Command)(ledger.commands)
@@ -42,6 +43,10 @@ outbox_app = typer.Typer(help="Alert messages to webhooks and e-mail: list them,
 app.add_typer(outbox_app, name="outbox")
 outbox_app.command("list", cls=Command)(outbox.outbox_list)
 outbox_app.command("replay", cls=Command)(outbox.outbox_replay)
+persons_app = typer.Typer(help="The encrypted person store: re-wrap its data keys under a new master key.",
+                          cls=Group, no_args_is_help=True)
+app.add_typer(persons_app, name="persons")
+persons_app.command("rotate-key", cls=Command)(persons.rotate_key)
 app.add_typer(key_app, name="key")
 key_app.command("add", cls=Command)(people.key_add)
 key_app.command("disable", cls=Command)(people.key_disable)

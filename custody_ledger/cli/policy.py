@@ -40,6 +40,8 @@ UNITS: dict[str, Callable[[Any], str]] = {
     "custody_limit": _limit,
     "alert_before_hours": _leads,
     "limit_grace_minutes": lambda v: f"{v:g} minutes after the deadline",
+    "sealed_record_roles": _powers,
+    "person_retention_years": lambda v: f"{v:g} years after the last release",
     "future_skew_seconds": lambda v: f"{v:g} seconds",
     "late_entry_hours": _hours,
     "federal_holidays": lambda _v: "rule",

@@ -61,7 +61,9 @@ def booking(world: World, agency: Agency, booked: int) -> None:
     wso_try = world.attempts_owed > 0 and agency.role.model == "WSO" and rng.random() < 0.5
     if wso_try and _refused_interview(world, agency, booking_id, booked):
         world.attempts_owed -= 1
-    _release(world, agency, booking_id, released, pending)
+    reason = _release(world, agency, booking_id, released, pending)
+    if lodged is None and reason == "charges_dropped":
+        _court_orders(world, agency, booking_id, released)
     if lodged is None or released > world.now:  # no warrant left, or the person is still held at `now`
         return
     warrant_id, servable = lodged
@@ -93,13 +95,32 @@ def _custody(rng: random.Random, pending: bool) -> int:
     return align(int(days * DAY))
 
 
-def _release(world: World, agency: Agency, booking_id: str, at: int, pending: bool) -> None:
+def _release(world: World, agency: Agency, booking_id: str, at: int, pending: bool) -> str:
     if pending:
         reason = world.rng.choices(("bail", "charges_dropped", "court_order", "other"), (50, 25, 17, 8))[0]
     else:
         reason = world.rng.choices(("sentence_served", "court_order", "other"), (85, 10, 5))[0]
     payload: Payload = {"booking_id": booking_id, "reason": reason}
     world.sink.push(at, "release_from_criminal_custody", agency.records, payload)
+    return reason
+
+
+def _court_orders(world: World, agency: Agency, booking_id: str, released: int) -> None:
+    """Dropped charges, a petition: one such record in 15 is sealed a month or two later, and one sealed record in
+    three expunged some months after that (state sealing and expunction laws)."""
+    rng = world.rng
+    if rng.random() >= 1 / 15:
+        return
+    sealed = align(released + int(rng.uniform(30, 60) * DAY))
+    if sealed > world.now:
+        return
+    case = f"{agency.agency_id}-{booking_id[-6:]}"
+    world.sink.push(sealed, "seal_person", agency.admin, {"booking_id": booking_id,
+                                                          "court_order": f"Sealing order, case {case}"})
+    expunged = align(sealed + int(rng.uniform(90, 240) * DAY))
+    if rng.random() < 1 / 3 and expunged <= world.now:
+        world.sink.push(expunged, "expunge_person", agency.admin, {"booking_id": booking_id,
+                                                                    "court_order": f"Expunction order, case {case}"})
 
 
 def _jail_processing(world: World, agency: Agency, booking_id: str, booked: int) -> int | None:

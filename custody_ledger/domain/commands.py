@@ -410,6 +410,38 @@ class RemoveAlertRoute:
     reason: Annotated[str, TEXT, Doc("Why, in words.")]
 
 
+_ORDER = "The court order's reference, e.g. its case number and date: what the ledger records of the order."
+
+
+@dataclass(frozen=True)
+class SealPerson:
+    """Seal a booked person's record by court order: their data is hidden from every role but those the policy
+    names (person.sealed_access), everywhere it is shown; the events, holds and counts stay."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.subject",)
+    booking_id: Annotated[BookingId, ID, Doc("The booking whose person's record the order names.")]
+    court_order: Annotated[str, TEXT, Doc(_ORDER, example="Harris County 2026-CV-1234, 2026-11-02")]
+
+
+@dataclass(frozen=True)
+class UnsealPerson:
+    """Lift a seal by court order."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.subject",)
+    booking_id: Annotated[BookingId, ID, Doc("The booking whose person's record the order names.")]
+    court_order: Annotated[str, TEXT, Doc(_ORDER, example="Harris County 2026-CV-1234, 2026-12-01")]
+
+
+@dataclass(frozen=True)
+class ExpungePerson:
+    """Expunge a booked person's data by court order: the data key is destroyed, so the data cannot be read again
+    from the database, its exports or proofs; the events, holds, deadlines and counts stay and the chain verifies."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.subject",)
+    booking_id: Annotated[BookingId, ID, Doc("The booking whose person's record the order names.")]
+    court_order: Annotated[str, TEXT, Doc(_ORDER, example="Harris County 2026-CV-1234, 2026-12-15")]
+
+
 # Commands that share a shape, for the domain functions that judge them alike.
 AgreementNotice = SuspendAgreement | ReinstateAgreement | TerminateAgreement
 CertificateNotice = SuspendCertificate | RevokeCertificate
@@ -446,6 +478,9 @@ COMMANDS: dict[str, type[Any]] = {
     "acknowledge_alert": AcknowledgeAlert,
     "set_alert_route": SetAlertRoute,
     "remove_alert_route": RemoveAlertRoute,
+    "seal_person": SealPerson,
+    "unseal_person": UnsealPerson,
+    "expunge_person": ExpungePerson,
 }
 
 ENVELOPE_FIELDS = ("command", "idempotency_key", "actor", "occurred_at")

@@ -39,7 +39,7 @@ from .events import (
     WarrantServed,
     WatchEvent,
 )
-from .ids import AgreementId
+from .ids import AgreementId, SubjectId
 from .model import (
     Agreement,
     Booking,
@@ -91,8 +91,10 @@ class OfficerStanding:
 
 
 def decide_book_person(
-    cmd: BookPerson, existing: Booking | None, facility: Facility | None, view: PolicyView
+    cmd: BookPerson, existing: Booking | None, facility: Facility | None, view: PolicyView, subject_id: SubjectId,
+    commitment: str,
 ) -> list[PersonBooked]:
+    """`subject_id` and `commitment` name the person in the ledger; their data goes to the person store."""
     require_new(existing, "booking", cmd.booking_id, "booking_id", view)
     if facility is None:
         raise NotFound.of("facility_id", cmd.facility_id)
@@ -101,12 +103,8 @@ def decide_book_person(
     a_number = cmd.person.a_number
     if a_number is not None and not (a_number.startswith("A") and a_number[1:].isdigit() and len(a_number) in (9, 10)):
         raise Invalid("person.a_number must be 'A' followed by 8 or 9 digits", field="person.a_number")
-    return [
-        PersonBooked(
-            cmd.booking_id, facility.facility_id, facility.agency_id, cmd.person.name, cmd.person.dob,
-            cmd.charge_status, a_number,
-        )
-    ]
+    return [PersonBooked(cmd.booking_id, facility.facility_id, facility.agency_id, subject_id, commitment,
+                         cmd.charge_status)]
 
 
 def _booking(booking: Booking | None, ident: str) -> Booking:
@@ -378,8 +376,8 @@ BookingEvents = PersonBooked | ReleasedFromCriminalCustody | StatusInterviewed |
 def evolve_booking(booking: Booking | None, event: BookingEvents, at: datetime) -> Booking:
     match event:
         case PersonBooked():
-            return Booking(event.booking_id, event.facility_id, event.agency_id, event.person_name, event.person_dob,
-                           event.charge_status, BookingStatus.IN_CRIMINAL_CUSTODY, at, event.a_number)
+            return Booking(event.booking_id, event.facility_id, event.agency_id, event.subject_id, event.charge_status,
+                           BookingStatus.IN_CRIMINAL_CUSTODY, at)
         case ReleasedFromCriminalCustody():
             assert booking is not None
             return replace(booking, status=BookingStatus.RELEASED, released_at=at, release_reason=event.reason)

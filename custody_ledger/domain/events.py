@@ -19,6 +19,7 @@ from .ids import (
     FieldOfficeId,
     HoldId,
     OfficerId,
+    SubjectId,
     TrainingId,
     WarrantId,
 )
@@ -210,12 +211,14 @@ class BookingEvent:
 
 @dataclass(frozen=True)
 class PersonBooked(BookingEvent):
+    """The person is named by an opaque subject id and a keyed commitment to their data (app/persons.py): the
+    chain can be verified, exported and proven without any personal data, and the data can be destroyed."""
+
     facility_id: FacilityId
     agency_id: AgencyId
-    person_name: str
-    person_dob: date
+    subject_id: SubjectId
+    commitment: str
     charge_status: ChargeStatus
-    a_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -439,6 +442,33 @@ class AlertRouteRemoved(AlertRouteEvent):
     reason: str
 
 
+@dataclass(frozen=True)
+class SubjectEvent:
+    """A court's order on a person's record: who and when are the ledger's envelope; what was hidden, never."""
+
+    subject_id: SubjectId
+    court_order: str
+
+    @property
+    def stream(self) -> str:
+        return f"subject:{self.subject_id}"
+
+
+@dataclass(frozen=True)
+class PersonSealed(SubjectEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonUnsealed(SubjectEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonExpunged(SubjectEvent):
+    """The person's data key is destroyed with this event: the data cannot be read again, anywhere."""
+
+
 EVENT_TYPES: dict[str, type[Any]] = {
     "field_office_registered": FieldOfficeRegistered,
     "agency_registered": AgencyRegistered,
@@ -475,6 +505,9 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "alert_acknowledged": AlertAcknowledged,
     "alert_route_set": AlertRouteSet,
     "alert_route_removed": AlertRouteRemoved,
+    "person_sealed": PersonSealed,
+    "person_unsealed": PersonUnsealed,
+    "person_expunged": PersonExpunged,
 }
 
 EVENT_NAMES: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}

@@ -11,3 +11,4 @@ TrainingId = NewType("TrainingId", str)
 BookingId = NewType("BookingId", str)
 WarrantId = NewType("WarrantId", str)
 HoldId = NewType("HoldId", str)
+SubjectId = NewType("SubjectId", str)  # a person, opaque: the ledger never holds who they are

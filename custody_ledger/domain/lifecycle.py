@@ -15,6 +15,7 @@ from .model import AgreementStatus as A
 from .model import BookingStatus as B
 from .model import CertificateStatus as C
 from .model import HoldStatus as H
+from .model import SubjectState as P
 from .model import WarrantStatus as W
 from .policy import PolicyView
 
@@ -57,12 +58,21 @@ HOLD: Mapping[tuple[H, str], H] = {
     (H.OPEN, "release"): H.RELEASED,
 }
 
+# A court seals and unseals; an expunged record is gone for good.
+SUBJECT: Mapping[tuple[P, str], P] = {
+    (P.OPEN, "seal"): P.SEALED,
+    (P.SEALED, "unseal"): P.OPEN,
+    (P.OPEN, "expunge"): P.EXPUNGED,
+    (P.SEALED, "expunge"): P.EXPUNGED,
+}
+
 _RULES = {
     id(AGREEMENT): "lifecycle.agreement",
     id(CERTIFICATE): "lifecycle.certificate",
     id(WARRANT): "lifecycle.warrant",
     id(BOOKING): "lifecycle.booking",
     id(HOLD): "hold.ends_once",
+    id(SUBJECT): "lifecycle.subject",
 }
 
 

@@ -14,6 +14,7 @@ from .ids import (
     FieldOfficeId,
     HoldId,
     OfficerId,
+    SubjectId,
     TrainingId,
     WarrantId,
 )
@@ -99,6 +100,12 @@ class ReleaseReason(StrEnum):
     ICE_DECLINED = "ice_declined"
     COURT_ORDER = "court_order"
     OTHER = "other"
+
+
+class SubjectState(StrEnum):
+    OPEN = "open"
+    SEALED = "sealed"  # a court ordered the record sealed: hidden from all but the roles the policy names
+    EXPUNGED = "expunged"  # the data is destroyed; the events, holds and counts remain
 
 
 class WatchKind(StrEnum):
@@ -216,12 +223,10 @@ class Booking:
     booking_id: BookingId
     facility_id: FacilityId
     agency_id: AgencyId
-    person_name: str
-    person_dob: date
+    subject_id: SubjectId  # the person, by an opaque id: their data is in the person store (app/persons.py)
     charge_status: ChargeStatus
     status: BookingStatus
     booked_at: datetime
-    a_number: str | None = None
     released_at: datetime | None = None
     release_reason: CriminalReleaseReason | None = None
 
@@ -327,3 +332,14 @@ class AlertRoute:
     agency_id: AgencyId | None = None
     field_office_id: FieldOfficeId | None = None
     secret_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the ledger says of a booked person: never who they are, only whether their record is sealed or gone."""
+
+    subject_id: SubjectId
+    booking_id: BookingId
+    agency_id: AgencyId
+    state: SubjectState
+    court_order: str | None = None

@@ -110,6 +110,12 @@ class PolicyView:
         return timedelta(minutes=self._value("limit_grace_minutes").value)
 
     @property
+    def sealed_record_roles(self) -> frozenset[str]:
+        """The roles that see a sealed person's data (person.sealed_access)."""
+        roles: frozenset[str] = self._value("sealed_record_roles").value
+        return roles
+
+    @property
     def future_skew(self) -> timedelta:
         return timedelta(seconds=self._value("future_skew_seconds").value)
 
@@ -317,6 +323,8 @@ _READERS: dict[str, Reader] = {
     "custody_limit": _limit,
     "alert_before_hours": _leads,
     "limit_grace_minutes": _scalar,
+    "sealed_record_roles": _powers,
+    "person_retention_years": _hours,
     "future_skew_seconds": _scalar,
     "late_entry_hours": _hours,
     "federal_holidays": _holidays,

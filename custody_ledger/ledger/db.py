@@ -58,6 +58,9 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten, not left in free pages: an expunged person's key material is gone
+        # from the file itself (app/persons.shred).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -22,6 +22,7 @@ from custody_ledger.domain import history
 from custody_ledger.domain import model as m
 from custody_ledger.domain import officers as of
 from custody_ledger.domain import oversight as ov
+from custody_ledger.domain import subjects as su
 from custody_ledger.domain import watch as wa
 from custody_ledger.domain.events import event_type
 from custody_ledger.domain.parse import parse
@@ -73,6 +74,7 @@ KINDS: dict[str, Kind] = {
     "alert": Kind(s.alerts, m.Alert, ("alert_id",)),
     "alert_acknowledgement": Kind(s.alert_acknowledgements, m.AlertAcknowledgement, ("alert_id", "user_id")),
     "alert_route": Kind(s.alert_routes, m.AlertRoute, ("route_id",)),
+    "subject": Kind(s.subjects, m.Subject, ("subject_id",)),
 }
 
 Evolve = Callable[[Any, Any, datetime, str], Any]
@@ -104,7 +106,7 @@ PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "officer_certified": (("certificate", _timed(of.evolve_certificate)),),
     "certificate_suspended": (("certificate", _timed(of.evolve_certificate)),),
     "certificate_revoked": (("certificate", _timed(of.evolve_certificate)),),
-    "person_booked": (("booking", _timed(cu.evolve_booking)),),
+    "person_booked": (("booking", _timed(cu.evolve_booking)), ("subject", _timed(su.evolve_subject))),
     "released_from_criminal_custody": (("booking", _timed(cu.evolve_booking)),),
     "status_interviewed": (),
     "detainer_issued": (),
@@ -124,6 +126,8 @@ PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "alert_acknowledged": (("alert_acknowledgement", _timed(wa.evolve_acknowledgement)),),
     "alert_route_set": (("alert_route", _plain(wa.evolve_route)),),
     "alert_route_removed": (("alert_route", _plain(wa.evolve_route)),),
+    **{name: (("subject", _timed(su.evolve_subject)),)
+       for name in ("person_sealed", "person_unsealed", "person_expunged")},
 }
 
 

@@ -157,12 +157,10 @@ bookings = sa.Table(
     _id("booking_id", primary_key=True),
     _id("facility_id", nullable=False, index=True),
     _id("agency_id", nullable=False, index=True),
-    sa.Column("person_name", sa.Text, nullable=False),
-    sa.Column("person_dob", sa.Date, nullable=False),
+    _id("subject_id", nullable=False, index=True),
     sa.Column("charge_status", sa.String(20), nullable=False),
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("booked_at", UTCDateTime, nullable=False),
-    sa.Column("a_number", sa.String(12)),
     sa.Column("released_at", UTCDateTime),
     sa.Column("release_reason", sa.String(30)),
 )
@@ -234,6 +232,28 @@ flags = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("seconds", sa.BigInteger),
+)
+
+# --- people (issue 10): the ledger names a person only by an opaque subject id and a keyed commitment -----
+
+subjects = sa.Table(
+    "subjects", metadata,  # a projection: what the ledger says of each subject (booked, sealed, expunged)
+    _id("subject_id", primary_key=True),
+    _id("booking_id", nullable=False, index=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("state", sa.String(10), nullable=False),  # open, sealed, expunged
+    sa.Column("court_order", sa.Text),
+)
+
+persons = sa.Table(
+    "persons", metadata,  # not a projection: the person's data, encrypted; never in the chain
+    _id("subject_id", primary_key=True),
+    sa.Column("key_id", sa.String(16), nullable=False),  # which master key wraps the data key
+    sa.Column("wrapped_key", sa.Text),  # base64; null once expunged (crypto-shredded)
+    sa.Column("ciphertext", sa.Text),  # base64 nonce + AES-GCM ciphertext of the person's data; null once expunged
+    sa.Column("match_token", sa.String(64), index=True),  # keyed token of name and date of birth, for look-ups
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("shredded_at", UTCDateTime),
 )
 
 # --- the watchdog (issue 9): alerts raised, who acknowledged them, who is told, and the outbox ---------

@@ -80,6 +80,9 @@ POST acknowledge_alert              200/404 200/404 200/404 403/403 200/404 404/
 POST set_alert_route                403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
 POST set_alert_route+field_office   403/403 404/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
 POST remove_alert_route             403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST seal_person                    403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST unseal_person                  403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST expunge_person                 403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 """
 # record_alert is the watchdog's alone. A field office's route is its supervisors' (and the program's), never
 # an agency's.
@@ -170,7 +173,15 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "transfer_custody": ("hold", lambda w, i, s: open_hold(w, i, f"OFF-{s}", f"AG-{s}")),
     "release_hold": ("hold", lambda w, i, s: open_hold(w, i, f"OFF-{s}", f"AG-{s}")),
     "remove_alert_route": ("route", lambda w, i, s: _route(w, i, s)),
+    "seal_person": ("booking", _booking),
+    "unseal_person": ("booking", lambda w, i, s: _sealed(w, i, s)),
+    "expunge_person": ("booking", _booking),
 }
+
+
+def _sealed(w: World, ident: str, side: str) -> None:
+    _booking(w, ident, side)
+    w.ok("seal_person", booking_id=ident, court_order="Sealing order 1")
 
 
 def _route(w: World, ident: str, side: str) -> None:
@@ -238,6 +249,9 @@ BODIES: dict[str, Body] = {
                                                "target": "ero-duty@ice.example",
                                                "field_office_id": OBJECTS[c.side]["fo"]},
     "remove_alert_route": lambda c: {"route_id": _own(c), "reason": "desk closed"},
+    "seal_person": lambda c: {"booking_id": _own(c), "court_order": "Sealing order 2"},
+    "unseal_person": lambda c: {"booking_id": _own(c), "court_order": "Order lifting the seal"},
+    "expunge_person": lambda c: {"booking_id": _own(c), "court_order": "Expunction order"},
 }
 
 

@@ -35,6 +35,20 @@ NEVER_PRODUCED: dict[str, str] = {
     ),
 }
 
+# Rules of reading, not of acting: no command is refused or let through by them, so no scenario step can
+# show them; the tests named say where each is seen.
+_READ_RULES = {
+    "person.sealed_access": (
+        "decides who reads a sealed person's data, not whether a command may run; tests/api/test_person_data.py "
+        "reads a sealed booking as each role and sees the data only for the roles it names"
+    ),
+    "person.retention": (
+        "says how long a person's data is kept before expunge_person, an order a person gives; the rule is "
+        "published with its citation (policy show, SECURITY.md) and no command is judged by it"
+    ),
+}
+NEVER_PRODUCED.update(_READ_RULES)
+
 # Rule ids that no lawful act can be shown passing, each with its reason.
 NEVER_ALLOWED: dict[str, str] = {
     "authority.tfm": (
@@ -42,6 +56,7 @@ NEVER_ALLOWED: dict[str, str] = {
         "command of the vocabulary records them, so no act can succeed under this rule; it can only refuse "
         "(tfm_powers_and_training.yaml: a TFM officer may neither interview in the jail nor serve a warrant)"
     ),
+    **_READ_RULES,
 }
 
 

@@ -61,18 +61,20 @@ def get_officer(officer_id: IdPath, engine: EngineDep, who: PrincipalDep) -> rea
 
 
 @router.get("/bookings", response_model=s.Page[s.Booking])
-def list_bookings(engine: EngineDep, who: PrincipalDep, now: NowDep, settings: SettingsDep, page: PageDep,
-                  facility_id: IdQuery = None, agency_id: IdQuery = None,
+def list_bookings(engine: EngineDep, who: PrincipalDep, now: NowDep, settings: SettingsDep, policy: PolicyDep,
+                  page: PageDep, facility_id: IdQuery = None, agency_id: IdQuery = None,
                   status: BookingStatus | None = None) -> reads.Page:
-    """Person records: the read is logged, and needs the second factor when MFA is on."""
-    return reads.run(engine, reads.bookings, who, now=now, mfa_required=settings.mfa_required,
+    """Person records: the read is logged, and needs the second factor when MFA is on. A sealed person's data is
+    shown only to the roles the policy names (person.sealed_access); an expunged person's to no one."""
+    return reads.run(engine, reads.bookings, who, now=now, mfa_required=settings.mfa_required, policy=policy,
                      facility_id=facility_id, agency_id=agency_id, status=status, after=page.after, limit=page.limit)
 
 
 @router.get("/bookings/{booking_id}", response_model=s.Booking)
-def get_booking(booking_id: IdPath, engine: EngineDep, who: PrincipalDep, now: NowDep,
-                settings: SettingsDep) -> reads.Item:
-    return reads.run(engine, reads.booking, who, booking_id, now=now, mfa_required=settings.mfa_required)
+def get_booking(booking_id: IdPath, engine: EngineDep, who: PrincipalDep, now: NowDep, settings: SettingsDep,
+                policy: PolicyDep) -> reads.Item:
+    return reads.run(engine, reads.booking, who, booking_id, now=now, mfa_required=settings.mfa_required,
+                     policy=policy)
 
 
 @router.get("/warrants", response_model=s.Page[s.Warrant])

@@ -17,18 +17,24 @@ from custody_ledger.domain.commands import (
     TransferCustody,
 )
 from custody_ledger.domain.events import HoldOpened
-from custody_ledger.domain.ids import OfficerId
+from custody_ledger.domain.ids import OfficerId, SubjectId
 from custody_ledger.domain.model import HoldStatus, WarrantStatus
 from custody_ledger.domain.parse import to_primitive
 from custody_ledger.ledger.schema import certificates, holds, trainings, warrants
 
+from .. import persons
 from ..context import Outcome, Tx
 
 
 def book_person(tx: Tx, _: str, cmd: BookPerson) -> Outcome:
     existing = tx.load("booking", booking_id=cmd.booking_id)
     facility = tx.load("facility", facility_id=cmd.facility_id)
-    return Outcome(list(rules.decide_book_person(cmd, existing, facility, tx.view)))
+    # The person goes to the person store, encrypted; the ledger gets an opaque subject and a commitment.
+    subject_id = SubjectId(persons.new_subject_id())
+    person = persons.PersonData(cmd.person.name, cmd.person.dob, cmd.person.a_number)
+    protected = persons.protect(person, subject_id, persons.keyring())
+    events = rules.decide_book_person(cmd, existing, facility, tx.view, subject_id, protected.commitment)
+    return Outcome(list(events), person=protected)
 
 
 def release_from_criminal_custody(tx: Tx, _: str, cmd: ReleaseFromCriminalCustody) -> Outcome:
