@@ -148,6 +148,14 @@ class Booking(Out):
     release_reason: str | None
 
 
+class PersonSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]+$", description="The person's full name")
+    dob: date = Field(description="Their date of birth")
+    limit: int = Field(50, ge=1, le=500)
+
+
 class Warrant(Out):
     warrant_id: str
     booking_id: str

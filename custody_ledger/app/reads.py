@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlencode
@@ -145,6 +145,26 @@ def booking(conn: Connection, principal: Principal, booking_id: str, *, now: dat
     row = conn.execute(_BOOKINGS.where(s.bookings.c.booking_id == booking_id)).first()
     found = dict(_found(conn, principal, row, "read_booking", resource, "booking_id", now)._mapping)
     return with_people(conn, principal, [found], policy, now)[0]
+
+
+def person_search(conn: Connection, principal: Principal, *, name: str, dob: date, now: datetime, mfa_required: bool,
+                  policy: Policy, limit: int = DEFAULT_LIMIT) -> Page:
+    """The bookings in scope of the person with this name and date of birth, found by their keyed match token
+    (app/persons.py), never by decrypting every record. Logged with its query as that token: the access log
+    keeps who searched for whom without holding the name. A sealed record is found only by the roles that may
+    see it; an expunged one by no one (its token is destroyed)."""
+    _require_mfa(conn, principal, "search_persons", "persons", now, mfa_required)
+    keys = persons.keyring()
+    subjects = persons.subjects_matching(conn, name, dob, keys)
+    allowed = principal.role.value in policy.at(now, ZoneInfo("UTC")).sealed_record_roles
+    states = [SubjectState.OPEN.value, *([SubjectState.SEALED.value] if allowed else [])]
+    query = _BOOKINGS.where(s.bookings.c.subject_id.in_(subjects), s.subjects.c.state.in_(states),
+                            *_scoped(conn, principal, s.bookings.c.agency_id))
+    page = _page(conn, query, s.bookings.c.booking_id, None, limit)
+    token = persons.match_token(name, dob, keys)
+    _log(conn, principal, "search_persons", f"persons?match={token}", "ok", now,
+         [item["booking_id"] for item in page.items])
+    return Page(with_people(conn, principal, page.items, policy, now), page.next)
 
 
 def with_people(conn: Connection, principal: Principal, items: list[Item], policy: Policy, now: datetime,
@@ -326,7 +346,7 @@ def access_log(conn: Connection, principal: Principal, *, principal_id: str | No
 
 # Readers that append an access record (person records, and the ledger that contains them).
 _LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events,
-                                                     alerts})
+                                                     alerts, person_search})
 
 
 # --- scope, paging and the access record ----------------------------------------------------------------
