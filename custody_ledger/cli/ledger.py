@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from custody_ledger.app import admin, vocabulary, watchdog
+from custody_ledger.app import admin, persons, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.commands import COMMANDS
@@ -175,6 +175,7 @@ def serve(
     settings = common.settings()
     try:
         check_production(settings)
+        persons.Keyring.from_settings(settings)  # a malformed master key stops the server now, not a booking later
     except SettingsError as exc:
         fail(str(exc))
     if not settings.mfa_required:

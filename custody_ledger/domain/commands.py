@@ -308,6 +308,7 @@ class ServeWarrant:
 
 
 _JAIL_REFUSALS = (*AUTHORITY_RULES, "jem.own_facility")
+_NOTES = "Free-text notes. Not encrypted: never a person's name, date of birth or A-number (SECURITY.md)."
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ class InterviewStatus:
     refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
     booking_id: Annotated[BookingId, ID, Doc("The booking.")]
     officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
-    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
+    notes: Annotated[str | None, TEXT, Doc(_NOTES)] = None
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,7 @@ class IssueDetainer:
     refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
     booking_id: Annotated[BookingId, ID, Doc("The booking.")]
     officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
-    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
+    notes: Annotated[str | None, TEXT, Doc(_NOTES)] = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ class EnterIceData:
     refused_by: ClassVar[tuple[str, ...]] = _JAIL_REFUSALS
     booking_id: Annotated[BookingId, ID, Doc("The booking.")]
     officer_id: Annotated[OfficerId, ID, Doc("The acting officer: the caller's own officer record.")]
-    notes: Annotated[str | None, TEXT, Doc("Free-text notes.")] = None
+    notes: Annotated[str | None, TEXT, Doc(_NOTES)] = None
 
 
 @dataclass(frozen=True)
