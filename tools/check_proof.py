@@ -116,7 +116,7 @@ def check_signature(note: str, key_text: str | None) -> str:
     except ImportError:
         return "signature NOT checked (the cryptography package is not importable here); Merkle proof only"
     try:
-        name, hex_id, encoded = key_text.strip().split("+")
+        name, hex_id, encoded = key_text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError:
         raise Bad("the public key is not a verifier key (<name>+<hex key ID>+<base64 key>)") from None

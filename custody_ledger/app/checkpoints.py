@@ -101,7 +101,7 @@ class Verifier:
 
     @classmethod
     def parse(cls, text: str) -> Verifier:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         try:
             name, hex_id, encoded = parts
             raw = base64.b64decode(encoded, validate=True)
@@ -149,7 +149,7 @@ class Signer:
         if not body.startswith(PRIVATE_PREFIX):
             raise CheckpointError("not a signer key (PRIVATE+KEY+<name>+<hex key ID>+<base64 key>)")
         try:
-            name, hex_id, encoded = body[len(PRIVATE_PREFIX):].split("+")
+            name, hex_id, encoded = body[len(PRIVATE_PREFIX):].split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             wanted = bytes.fromhex(hex_id)
         except ValueError:
