@@ -226,6 +226,27 @@ def test_a_checkpoint_is_never_signed_over_a_ledger_that_no_longer_matches(ledge
         cp.write(ledger.engine, ledger.signer, ledger.log, NOW + timedelta(hours=3))
 
 
+# The Go reference implementation's example (golang.org/x/mod/sumdb/note): its key strings and the exact signed
+# note. Ed25519 is deterministic, so a note we sign with that key must be these bytes: any Go-ecosystem verifier
+# reads ours. (The keys' base64 holds a '+', which the key format's own separators must not swallow.)
+GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_VERIFIER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_NOTE = (GO_TEXT + "\n\u2014 PeterNeumann "
+           "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")
+
+
+def test_signed_notes_match_the_go_reference_byte_for_byte() -> None:
+    signer, verifier = cp.Signer.parse(GO_SIGNER), cp.Verifier.parse(GO_VERIFIER)
+    assert (signer.text(), signer.verifier.text(), verifier.id.hex()) == (GO_SIGNER, GO_VERIFIER, "c74f20a3")
+    assert cp.sign_note(GO_TEXT, signer) == GO_NOTE
+    assert cp.open_note(GO_NOTE, verifier) == GO_TEXT
+    with pytest.raises(cp.CheckpointError, match="does not verify"):
+        cp.open_note(GO_NOTE.replace("answer", "Answer"), verifier)
+    with pytest.raises(cp.CheckpointError):
+        cp.Verifier.parse(GO_VERIFIER.replace("c74f20a3", "c74f20a4"))
+
+
 # --- proofs for third parties, checked by the standalone tool -------------------------------------------
 
 def _check(folder: Path, proof: dict[str, Any], *args: str, bare: bool = False) -> subprocess.CompletedProcess[str]:
