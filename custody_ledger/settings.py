@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +32,18 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(5, ge=1, le=5)
     lockout_minutes: int = Field(10, ge=10)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Issue 11: a request body must arrive in full within this time, or the request is answered 408 and the
+    # connection closed (a client that never finishes its body would otherwise hold a connection forever).
+    body_timeout_seconds: float = Field(10, gt=0, le=300)
+    # Issue 11: at most this many open sessions per user; a new log-in ends the oldest beyond it.
+    max_sessions_per_user: int = Field(5, ge=1, le=100)
+    # Issue 11: log-in throttling (app/auth.py LoginThrottle), per process. Past the free failures within the
+    # window, each further attempt from that address / on that account must wait 1 s, 2 s, 4 s ... after the
+    # last failure, never longer than the cap: guessing slows down, and no one can lock an account by it.
+    login_window_minutes: int = Field(15, ge=1, le=24 * 60)
+    login_free_failures_per_ip: int = Field(20, ge=1, le=10_000)
+    login_free_failures_per_account: int = Field(5, ge=1, le=1000)
+    login_max_delay_seconds: int = Field(60, ge=1, le=3600)
     # How often the watchdog looks for moments that fell due; an alert is "late" only past a minute.
     watch_interval_seconds: float = Field(15, gt=0, le=60)
     # Alert delivery (app/notify.py): the SMTP relay that carries e-mail alerts, and how the outbox retries.
@@ -74,13 +88,32 @@ def check_production(settings: Settings) -> None:
     """Production refuses to start on the default secret key, without MFA, or on the development master key."""
     if settings.environment != "production":
         return
-    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
-        raise SettingsError("CUSTODY_LEDGER_SECRET_KEY must be set to a random value of 32+ characters in production")
+    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32 or \
+            estimated_entropy_bits(settings.secret_key) < MIN_SECRET_KEY_BITS:
+        raise SettingsError("CUSTODY_LEDGER_SECRET_KEY must be a random value of 32+ characters and at least "
+                            f"{MIN_SECRET_KEY_BITS} bits of entropy in production (e.g. python -c \"import secrets; "
+                            "print(secrets.token_urlsafe(32))\")")
     if not settings.mfa_required:
         raise SettingsError("CUSTODY_LEDGER_MFA_REQUIRED may not be turned off in production (CJIS Security Policy)")
     source = master_key_text(settings)
     if source is None or _same_key_text(source[1], DEFAULT_MASTER_KEY):
         raise SettingsError(MASTER_KEY_REQUIRED)
+
+
+# What a secret key must carry at least, estimated by `estimated_entropy_bits`.
+MIN_SECRET_KEY_BITS = 128
+
+
+def estimated_entropy_bits(text: str) -> float:
+    """A conservative estimate of a key's entropy: its length times the Shannon entropy of its characters.
+
+    36 x "a" is 0 bits, a word repeated scores by its few distinct letters; 43 characters of
+    secrets.token_urlsafe(32) score about 220. It cannot see a predictable but varied text (a sentence)."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    per_char = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    return per_char * len(text)
 
 
 MASTER_KEY_REQUIRED = ("CUSTODY_LEDGER_MASTER_KEY or CUSTODY_LEDGER_MASTER_KEY_FILE must give a random key "

@@ -15,7 +15,14 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app.auth import Principal, Unauthorized, authenticate, authenticate_key
+from custody_ledger.app.auth import (
+    LoginThrottle,
+    Principal,
+    Unauthorized,
+    authenticate,
+    authenticate_key,
+    require_write_factors,
+)
 from custody_ledger.domain.policy import Policy
 from custody_ledger.settings import Settings
 
@@ -50,11 +57,17 @@ async def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+async def _throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
 EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PolicyDep = Annotated[Policy, Depends(_policy)]
 NowDep = Annotated[datetime, Depends(_now)]
 RemoteDep = Annotated[str | None, Depends(_remote)]
+ThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from POST /auth/login.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -62,10 +75,16 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _principal(engine: EngineDep, settings: SettingsDep, now: NowDep, remote: RemoteDep, bearer: BearerDep,
-               key: Annotated[str | None, Depends(_api_key)]) -> Principal:
+def _principal(request: Request, engine: EngineDep, settings: SettingsDep, now: NowDep, remote: RemoteDep,
+               bearer: BearerDep, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
     if bearer is not None:
-        return authenticate(engine, settings, bearer.credentials, now=now, remote=remote)
+        principal = authenticate(engine, settings, bearer.credentials, now=now, remote=remote)
+        # A session lacking a factor the policy now requires keeps its reads (person records check it
+        # themselves) but not its write access (issue 11).
+        route = getattr(request.scope.get("route"), "path", "")
+        if isinstance(route, str) and route.startswith("/commands/"):
+            require_write_factors(engine, settings, principal, f"command:{route.removeprefix('/commands/')}", now)
+        return principal
     if key is not None:
         return authenticate_key(engine, settings, key, remote=remote)
     raise Unauthorized("log in first: send Authorization: Bearer <token>, or X-API-Key", field="authorization")

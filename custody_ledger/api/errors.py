@@ -28,11 +28,13 @@ _KINDS: Mapping[str, tuple[int, str]] = {
     "conflict": (409, "Conflict"),
     "malformed": (400, "Malformed request"),
     "too_large": (413, "Request body too large"),
+    "timeout": (408, "Request body not received in time"),
+    "too_many_requests": (429, "Too many attempts"),
     "method_not_allowed": (405, "Method not allowed"),
     "internal": (500, "Internal error"),
 }
 _BY_STATUS = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              409: "conflict", 413: "too_large", 422: "invalid"}
+              408: "timeout", 409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}
 
 
 def problem(error: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -57,9 +59,18 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body exceeds {limit} bytes")
 
 
+class BodyTimeout(HTTPException):
+    """Raised when a request body does not arrive in full in time; passed through like BodyTooLarge. The
+    connection closes after the answer, as its unread body cannot be skipped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"request body not received within {seconds:g} s", headers={"Connection": "close"})
+
+
 def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.to_dict())
+    retry_after = getattr(exc, "retry_after", None)
+    return problem(exc.to_dict(), headers=None if retry_after is None else {"Retry-After": str(retry_after)})
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
@@ -116,6 +127,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _documented("Refused by a rule (rule_id, citation), or not allowed for the role"),
     404: _documented("No such record within the caller's scope"),
     409: _documented("Conflicts with the current state or an earlier use of the idempotency key"),
+    408: _documented("The request body did not arrive in time"),
     413: _documented("Request body too large"),
     422: _documented("Invalid input; `field` names the field"),
 }

@@ -50,6 +50,19 @@ class LoginOut(Out):
     mfa_passed: bool
 
 
+class SessionOut(Out):
+    """One open session of a user: named by `id` (a prefix of its token's digest), never by its token."""
+
+    id: str
+    user_id: str
+    created_at: Instant
+    last_seen_at: Instant
+    expires_at: Instant
+    mfa_passed: bool
+    remote: str | None
+    current: bool = Field(description="Whether this is the session of the token that asked")
+
+
 class FieldOffice(Out):
     field_office_id: str
     name: str

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from custody_ledger.domain.errors import DomainError, NotFound
+from custody_ledger.domain.errors import Conflict, DomainError, NotFound
 from custody_ledger.ledger import db, projections
 from custody_ledger.ledger.schema import agencies
 
@@ -69,6 +69,18 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     "acknowledge_alert": ("alert", "alert_id"),
     **{c: ("booking", "booking_id") for c in ("seal_person", "unseal_person", "expunge_person")},
     "remove_alert_route": ("alert_route", "route_id"),
+}
+
+
+# The commands that create a record under an id the client chooses: (kind, payload field).
+_CREATES: Mapping[str, tuple[str, str]] = {
+    "register_agency": ("agency", "agency_id"),
+    "register_facility": ("facility", "facility_id"),
+    "request_agreement": ("agreement", "agreement_id"),
+    "nominate_officer": ("officer", "officer_id"),
+    "book_person": ("booking", "booking_id"),
+    "lodge_warrant": ("warrant", "warrant_id"),
+    "serve_warrant": ("hold", "hold_id"),
 }
 
 
@@ -132,6 +144,24 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if office is not None and not _covers_office(principal, office):
         raise NotFound.of("field_office_id" if command == "set_alert_route" else "route_id",
                           getattr(payload, "field_office_id", None) or payload.route_id)
+    _refuse_id_taken_elsewhere(conn, principal, command, payload)
+
+
+def _refuse_id_taken_elsewhere(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    """A new id already taken by a record outside the caller's scope (issue 11).
+
+    Ids are one namespace for all agencies, so a taken id cannot be created again and cannot look absent: that
+    it is taken is the one bit any design with shared ids must give. Nothing else is given: not that a record
+    exists, nor its kind, agency or state, as "already exists" under its rule would; and the attempt is
+    written to the access log (a refused command), so probing for ids is visible. A taken id within the
+    caller's scope is answered by the rule as before: the caller may read that record anyway."""
+    if command not in _CREATES:
+        return
+    kind, field = _CREATES[command]
+    ident = getattr(payload, field)
+    entity = projections.load(conn, kind, **{_key(kind): ident})
+    if entity is not None and not in_scope(conn, principal, entity.agency_id):
+        raise Conflict(f"{field} {ident} is not available; choose another id", field=field)
 
 
 def _route_office(conn: Connection, command: str, payload: Any) -> str | None:

@@ -18,7 +18,7 @@ from custody_ledger.app import admin, persons, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.commands import COMMANDS
-from custody_ledger.settings import SettingsError, check_production
+from custody_ledger.settings import DEFAULT_SECRET_KEY, SettingsError, check_production
 
 from . import common
 from .common import DbOption, PolicyOption, TzOption, err, fail
@@ -178,6 +178,9 @@ def serve(
         persons.Keyring.from_settings(settings)  # a malformed master key stops the server now, not a booking later
     except SettingsError as exc:
         fail(str(exc))
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        err.print("[bold red]WARNING: the default secret key is in use[/]: anyone can forge session digests; set "
+                  "CUSTODY_LEDGER_SECRET_KEY (production refuses to start without it).")
     if not settings.mfa_required:
         err.print("[bold yellow]MFA is OFF[/]: demo only; production requires TOTP (CJIS Security Policy).")
     engine = common.engine(db)

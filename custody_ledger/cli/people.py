@@ -17,6 +17,8 @@ from custody_ledger.app.auth import (
     change_role,
     disable_api_key,
     disable_user,
+    end_sessions,
+    list_sessions,
     reset_password,
 )
 
@@ -87,6 +89,26 @@ def user_reset(user_id: str, db: DbOption = None) -> None:
     with common.refusing():
         reset_password(engine, user_id, _password("new password"), now=common.now(), by="cli")
     err.print(f"password of {user_id} reset", highlight=False)
+
+
+def user_sessions(user_id: str, db: DbOption = None) -> None:
+    """List an account's open sessions: id, opened, last seen, expires, second factor, address."""
+    table = Table(title=f"Open sessions of {user_id}")
+    for column in ("id", "opened", "last seen", "expires", "mfa", "from"):
+        table.add_column(column)
+    with common.refusing():
+        rows = list_sessions(common.engine(db), common.settings(), user_id, now=common.now())
+    for row in rows:
+        table.add_row(row.id, row.created_at.isoformat(), row.last_seen_at.isoformat(), row.expires_at.isoformat(),
+                      "yes" if row.mfa_passed else "no", row.remote or "")
+    Console().print(table)
+
+
+def user_logout(user_id: str, db: DbOption = None) -> None:
+    """End every open session of an account at once (its next request is 401)."""
+    with common.refusing():
+        ended = end_sessions(common.engine(db), user_id, now=common.now(), by="cli")
+    err.print(f"{ended} session(s) of {user_id} ended", highlight=False)
 
 
 def key_add(

@@ -330,6 +330,8 @@ users = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False),
     sa.Column("locked_until", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Issue 11: the TOTP time step of the last accepted code; a code of that step or an earlier one is refused.
+    sa.Column("totp_last_step", sa.BigInteger),
 )
 
 sessions = sa.Table(
@@ -340,6 +342,7 @@ sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("remote", sa.String(100)),  # the address the session was opened from (issue 11: listed to its user)
 )
 
 api_keys = sa.Table(

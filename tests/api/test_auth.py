@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pyotp
@@ -39,10 +40,12 @@ def test_a_wrong_password_is_401_problem(api: Api) -> None:
 
 def test_five_wrong_passwords_lock_the_account_for_ten_minutes_even_against_the_right_one(api: Api) -> None:
     failures = [_login(api, "staff-a", "wrong-password-123") for _ in range(5)]
+    api.clock.advance(seconds=2)  # past the throttle's first wait (1 s), so the answer is the lock's
     locked = [_login(api, "staff-a")]
-    api.clock.advance(minutes=9, seconds=59)
+    api.clock.advance(minutes=9, seconds=57)
     locked.append(_login(api, "staff-a"))
-    api.clock.advance(seconds=2)
+    # The lock ended at 10:00; the throttle asks 4 s after the 7th failure of its window (9:59), then lets in.
+    api.clock.advance(seconds=5)
     assert (failures, locked, _login(api, "staff-a")) == ([401] * 5, [401, 401], 200)
 
 
@@ -97,6 +100,7 @@ def test_production_refuses_to_start_with_the_default_secret_key(tmp_path: Path)
 
 
 def test_production_refuses_to_start_with_mfa_off(tmp_path: Path) -> None:
-    settings = Settings(environment="production", secret_key="k" * 40, mfa_required=False, db=str(tmp_path / "x.db"))
+    settings = Settings(environment="production", secret_key=secrets.token_urlsafe(32), mfa_required=False,
+                        db=str(tmp_path / "x.db"))
     with pytest.raises(SettingsError):
         create_app(settings)

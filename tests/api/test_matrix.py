@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from custody_ledger.app import watchdog
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
+from custody_ledger.ledger.schema import access_log
 from tests.api.conftest import AGENCIES, PASSWORD, USERS, Api, build_world, make_api
 from tests.support.world import World, booked_with_warrant, certified_officer, open_hold
 
@@ -433,3 +435,31 @@ def test_reading_alerts_is_logged_with_every_alert_shown(api: Api) -> None:
     log = api.client.get("/access-log", params={"principal": "sup-fo1", "action": "list_alerts"},
                          headers=api.headers("auditor")).json()["items"]
     assert (shown != [], {a.split(":")[0] for a in shown}, log[-1]["shown"]) == (True, {"H-A"}, shown)
+
+
+CROSS_SCOPE_CREATES = [
+    ("book_person", "staff-a", {"booking_id": "BK-H-B", "facility_id": "AG-A-JAIL", "charge_status": "pending",
+                                "person": {"name": "Cross Scope", "dob": "1990-01-01"}}, "booking_id", "BK-H-A"),
+    ("register_facility", "admin-a", {"facility_id": "AG-B-JAIL", "agency_id": "AG-A", "name": "X",
+                                      "timezone": "America/Chicago"}, "facility_id", "AG-A-JAIL"),
+]
+
+
+@pytest.mark.parametrize(("command", "user", "body", "field", "own"), CROSS_SCOPE_CREATES)
+def test_creating_under_an_id_taken_in_another_agency_says_only_that_it_is_not_available(
+        api: Api, command: str, user: str, body: dict[str, Any], field: str, own: str) -> None:
+    """Issue 11: one id namespace for all agencies, so a taken id cannot be created again; the answer says that
+    much only: not "already exists", not whose, no rule of that record, and the attempt is in the access log."""
+    elsewhere = api.command(command, user, **body)
+    problem = elsewhere.json()
+    with api.world.engine.connect() as conn:
+        log = conn.execute(sa.select(access_log.c.resource, access_log.c.outcome).where(
+            access_log.c.principal == user, access_log.c.action == f"command:{command}")
+            .order_by(access_log.c.seq)).all()
+    assert (elsewhere.status_code, problem["detail"], problem.get("rule_id")) == (
+        409, f"{field} {body[field]} is not available; choose another id", None)
+    assert "AG-B" not in elsewhere.text.replace(body[field], "") and "exists" not in elsewhere.text
+    assert tuple(log[-1]) == (f"{field}:{body[field]}", "refused")
+    # Within the caller's scope the record is theirs to read anyway: the rule answers as before.
+    mine = api.command(command, user, **{**body, field: own})
+    assert (mine.status_code, mine.json().get("rule_id")) == (409, "record.unique_id")
