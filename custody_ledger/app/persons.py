@@ -23,7 +23,7 @@ import hmac
 import json
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -386,3 +386,16 @@ def _rewrapped(row: Any, keys: Keyring) -> dict[str, str]:
     person = _decrypt(data_key, row.subject_id, row.ciphertext)
     return {"key_id": keys.key_id, "wrapped_key": _wrap(data_key, row.subject_id, keys),
             "match_token": match_token(person.name, person.dob, keys)}
+
+
+def blinded(raw: Mapping[str, Any], keys: Keyring) -> dict[str, Any]:
+    """A command as its idempotency fingerprint sees it (app/execute.py): its `person` replaced by a keyed HMAC.
+
+    An unkeyed hash of a booking command would let anyone holding the database confirm a guessed name and date
+    of birth, the other fields being in the ledger in plain text, even after an expunge; keyed, only a holder
+    of the master key can, and not once the master key it was made under is rotated away and destroyed."""
+    if "person" not in raw:
+        return dict(raw)
+    key = hmac.new(keys.master, b"custody-ledger fingerprint v1", hashlib.sha256).digest()
+    person = json.dumps(raw["person"], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return {**raw, "person": hmac.new(key, person.encode("utf-8"), hashlib.sha256).hexdigest()}

@@ -154,9 +154,10 @@ def downgrade() -> None:
         conn.execute(sa.text("UPDATE bookings SET person_name = :n, person_dob = :d, a_number = :a "
                              "WHERE booking_id = :b"),
                      {"n": person.name, "d": person.dob, "a": person.a_number, "b": new["booking_id"]})
-        old = {"booking_id": new["booking_id"], "facility_id": new["facility_id"], "agency_id": new["agency_id"],
-               "person_name": person.name, "person_dob": person.dob.isoformat(), "charge_status": new["charge_status"]}
-        return old if person.a_number is None else {**old, "a_number": person.a_number}
+        # As 0006 wrote it: a_number always present, null when there is none, so the chain comes back byte for byte.
+        return {"booking_id": new["booking_id"], "facility_id": new["facility_id"], "agency_id": new["agency_id"],
+                "person_name": person.name, "person_dob": person.dob.isoformat(), "charge_status": new["charge_status"],
+                "a_number": person.a_number}
 
     drop_append_only("events")
     drop_append_only("command_results")
