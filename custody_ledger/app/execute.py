@@ -31,6 +31,21 @@ from .auth import Principal
 from .context import Outcome, Tx
 from .registry import HANDLERS
 
+# command_results.idempotency_key holds at most this many characters.
+_RESULT_KEY_MAX = 200
+
+
+def principal_key(principal: Principal, key: str) -> str:
+    """Where an API caller's result is kept: its key in the principal's own namespace (issue 11), so the same
+    key sent by two principals names two commands, and no one replays or probes another's. A key too long to
+    sit beside the principal's id is stored by its SHA-256. The CLI's `apply` and the seeding have no
+    principal and keep their keys as they are."""
+    scoped = f"{principal.id}\x1f{key}"
+    if len(scoped) <= _RESULT_KEY_MAX:
+        return scoped
+    return f"{principal.id}\x1f#sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 # The instants a command's result may carry (serve_warrant: handlers/custody.py, views.CommandResult).
 RESULT_INSTANTS = ("clock_started_at", "deadline", "deadline_local")
 
@@ -96,7 +111,8 @@ def execute(
                     # Returning commits the access record of the attempt, and nothing else.
                     log_denial(conn, principal, envelope.command, denial, envelope.payload, now)
                     return Result.failed(raw, denial)
-            return _apply(conn, envelope, fingerprint(raw), now, policy)
+            return _apply(conn, envelope, fingerprint(raw), now, policy,
+                          result_key=None if principal is None else principal_key(principal, envelope.idempotency_key))
     except DomainError as error:
         return Result.failed(raw, error)
 
@@ -127,8 +143,11 @@ def fingerprint(raw: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(persons.blinded(raw, persons.keyring()))).hexdigest()
 
 
-def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Policy) -> Result:
-    prior = store.find_result(conn, env.idempotency_key)
+def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Policy, *,
+           result_key: str | None = None) -> Result:
+    """`result_key`: where the result is kept, when not under the idempotency key itself (principal_key)."""
+    result_key = result_key or env.idempotency_key
+    prior = store.find_result(conn, result_key)
     if prior is not None:
         if prior[0] != fp:
             raise Conflict("idempotency_key was already used for a different command", field="idempotency_key")
@@ -143,7 +162,7 @@ def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Poli
     except RuleViolation as refusal:
         error = refusal
         outcome = Outcome([_refusal_event(tx, env, refusal)])
-    return _record(tx, env, fp, outcome, error)
+    return _record(tx, env, fp, outcome, error, result_key)
 
 
 def _refusal_event(tx: Tx, env: Envelope, refusal: RuleViolation) -> ActionRefused:
@@ -164,7 +183,8 @@ def _keep_persons(tx: Tx, outcome: Outcome, events: list[Any]) -> None:
             persons.shred(tx.conn, event.subject_id, tx.now)
 
 
-def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolation | None) -> Result:
+def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolation | None,
+            result_key: str) -> Result:
     events = list(outcome.events)
     streams = [event_stream(e) for e in events]
     previous = store.last_occurred(tx.conn, streams)
@@ -181,5 +201,5 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,
                     None if error is None else error.to_dict(), outcome.data)
-    store.save_result(tx.conn, env.idempotency_key, env.command, fp, result.to_dict(), tx.now)
+    store.save_result(tx.conn, result_key, env.command, fp, result.to_dict(), tx.now)
     return result
