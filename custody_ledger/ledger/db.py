@@ -61,6 +61,10 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
         # Deleted content is overwritten, not left in free pages: an expunged person's key material is gone
         # from the file itself (app/persons.shred).
         cur.execute("PRAGMA secure_delete=ON")
+        # REPLACE's implicit delete of a conflicting row fires delete triggers only with this on, so the
+        # append-only tables' delete guards hold against it too (ledger/guards.py; the BEFORE INSERT guards of
+        # migration 0008 hold it for connections that are not ours).
+        cur.execute("PRAGMA recursive_triggers=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

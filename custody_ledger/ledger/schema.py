@@ -367,5 +367,9 @@ access_log = sa.Table(
     sa.Column("remote", sa.String(100)),
     # The ids of the person records a list showed (JSON array), so a list read is as traceable as a detail read.
     sa.Column("shown", sa.Text),
+    # The hash chain (ledger/access_chain.py, migration 0008): hash = sha256(prev_hash || canonical row).
+    # Nullable only so a row written without the chain is stored and then named by verify, not lost.
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
     sa.Index("ix_access_log_principal_at", "principal", "at"),
 )
