@@ -245,6 +245,7 @@ def verify_projections(engine: Engine) -> Report:
             with _snapshot(engine) as live, scratch.connect() as out:
                 out.exec_driver_sql("PRAGMA journal_mode=OFF")
                 out.exec_driver_sql("PRAGMA synchronous=OFF")
+                out.commit()  # the pragmas' autobegun transaction, so the fold's is the only one
                 with out.begin():
                     tables = _projection_tables()
                     metadata.create_all(out, tables=[table for table, _ in tables])
