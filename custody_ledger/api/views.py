@@ -263,6 +263,8 @@ class AccessRecord(Out):
     outcome: str
     remote: str | None
     shown: list[str | int] | None = Field(None, description="The ids a list read showed, in order")
+    prev_hash: str | None = Field(None, description="The access log's own hash chain: the previous row's hash")
+    hash: str | None = Field(None, description="SHA-256 over the previous hash and this row (verify checks it)")
 
 
 Item = TypeVar("Item", bound=BaseModel)

@@ -10,10 +10,11 @@ from sqlalchemy.engine import Engine
 
 from custody_ledger.domain.errors import Conflict, Invalid, NotFound
 from custody_ledger.domain.parse import format_instant
-from custody_ledger.ledger import db, migrate
+from custody_ledger.ledger import db, guards, migrate
 from custody_ledger.ledger.schema import agencies, events, field_offices, officers, users
-from custody_ledger.ledger.verify import Report
+from custody_ledger.ledger.verify import Report as Report  # the CLI reads verify's answers from here
 from custody_ledger.ledger.verify import verify as verify_chain
+from custody_ledger.ledger.verify import verify_projections as verify_projections
 
 from .auth import Role, check_scope
 
@@ -61,6 +62,12 @@ def check_account(engine: Engine, user_id: str, role: Role, *, agency_id: str | 
 
 def verify(engine: Engine) -> Report:
     return verify_chain(engine)
+
+
+def grant_service_role(engine: Engine, role: str, *, password: str | None) -> None:
+    """PostgreSQL: the role the service connects as may only SELECT and INSERT the append-only tables."""
+    with engine.begin() as conn:
+        guards.grant_service_role(conn, role, password=password)
 
 
 def export(engine: Engine, out: TextIO) -> int:

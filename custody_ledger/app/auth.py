@@ -31,8 +31,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from custody_ledger.domain.errors import Conflict, DomainError, Invalid, NotFound
+from custody_ledger.ledger import access_chain
 from custody_ledger.ledger.db import write_transaction
-from custody_ledger.ledger.schema import access_log, agencies, api_keys, sessions, users
+from custody_ledger.ledger.schema import agencies, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
@@ -91,9 +92,10 @@ def token_digest(settings: Settings, token: str) -> str:
 def log_access(conn: Connection, principal: str, action: str, outcome: str, *, now: datetime,
                role: str | None = None, agency_id: str | None = None, resource: str | None = None,
                remote: str | None = None, shown: list[Any] | None = None) -> None:
-    conn.execute(access_log.insert(), {"at": now, "principal": principal, "role": role, "agency_id": agency_id,
-                                       "action": action, "resource": resource, "outcome": outcome,
-                                       "remote": remote, "shown": None if shown is None else json.dumps(shown)})
+    # Hash-chained (ledger/access_chain.py): `verify` names a row deleted or edited behind the log's back.
+    access_chain.append(conn, {"at": now, "principal": principal, "role": role, "agency_id": agency_id,
+                               "action": action, "resource": resource, "outcome": outcome, "remote": remote,
+                               "shown": None if shown is None else json.dumps(shown)})
 
 
 def _needs_scope(role: Role, agency_id: str | None, field_office_id: str | None) -> None:

@@ -35,7 +35,7 @@ from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import schema as s
 from custody_ledger.settings import Settings
 
-from . import notify
+from . import checkpoints, notify
 from .execute import Result, execute_batch
 
 Clock = Callable[[], datetime]
@@ -234,6 +234,7 @@ def _one_turn(engine: Engine, policy: Policy, settings: Settings, clock: Clock, 
         else:
             raised = raise_due(engine, now=now, policy=policy)
         deliveries = notify.deliver_due(engine, now=require_utc("now", clock()), worker=worker, settings=settings)
+        checkpoints.maybe_write(engine, settings, now)  # when configured: a signed checkpoint outside the database
     except Exception:  # a failed pass must not stop the watchdog: the next one retries what is still due
         log.exception("watchdog pass failed")
         return None

@@ -1,15 +1,16 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
 ledger.py (init, apply, seed, verify, export, serve, commands), board.py (holds, board), watch.py (watch),
-outbox.py (outbox list, replay), persons.py (persons rotate-key), policy.py (policy show), people.py (user,
-key, demo-accounts); common.py holds what they share (errors, database, moments).
+outbox.py (outbox list, replay), persons.py (persons rotate-key), trust.py (checkpoint-key new, checkpoint,
+prove), policy.py (policy show), people.py (user, key, demo-accounts); common.py holds what they share (errors,
+database, moments).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, ledger, outbox, people, persons, policy, watch
+from . import board, ledger, outbox, people, persons, policy, trust, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -27,6 +28,11 @@ app.command(cls=Command)(board.holds)
 app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
 app.command(cls=Command)(ledger.export)
+app.command(cls=Command)(trust.checkpoint)
+app.command(cls=Command)(trust.prove)
+checkpoint_key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", cls=Group, no_args_is_help=True)
+app.add_typer(checkpoint_key_app, name="checkpoint-key")
+checkpoint_key_app.command("new", cls=Command)(trust.checkpoint_key_new)
 app.command(cls=Command)(ledger.serve)
 app.command(cls=Command)(watch.watch)
 app.command(cls=Command)(ledger.commands)
@@ -47,6 +53,9 @@ persons_app = typer.Typer(help="The encrypted person store: re-wrap its data key
                           cls=Group, no_args_is_help=True)
 app.add_typer(persons_app, name="persons")
 persons_app.command("rotate-key", cls=Command)(persons.rotate_key)
+db_app = typer.Typer(help="The database's own protection (PostgreSQL roles).", cls=Group, no_args_is_help=True)
+app.add_typer(db_app, name="db")
+db_app.command("grant-service-role", cls=Command)(ledger.grant_service_role)
 app.add_typer(key_app, name="key")
 key_app.command("add", cls=Command)(people.key_add)
 key_app.command("disable", cls=Command)(people.key_disable)

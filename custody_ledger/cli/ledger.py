@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from collections import Counter
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from custody_ledger.app import admin, persons, vocabulary, watchdog
+from custody_ledger.app import admin, checkpoints, persons, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.commands import COMMANDS
@@ -128,13 +129,67 @@ def seed(
     err.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), highlight=False)
 
 
-def verify(db: DbOption = None) -> None:
-    """Recompute the hash chain; exit 1 and name the first broken event if anything was altered."""
-    report = admin.verify(common.engine(db, upgrade=False))
+def verify(
+    db: DbOption = None,
+    checkpoints_log: Annotated[Path | None, typer.Option("--checkpoints", help="A checkpoint log (custody-ledger "
+                                                         "checkpoint): the database must still match each.")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="The verifier key (PATH.pub) that "
+                                                    "signed the checkpoints.")] = None,
+    projections: Annotated[bool, typer.Option("--projections", help="Also rebuild every projection from the "
+                                              "events and name the first row that differs.")] = False,
+) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken event if anything was altered. With
+    --checkpoints and --public-key, also hold the database against checkpoints signed outside it."""
+    if (checkpoints_log is None) != (public_key is None):
+        fail("--checkpoints and --public-key go together")
+    engine = common.engine(db, upgrade=False)
+    report = admin.verify(engine)
     if not report.ok:
-        fail(f"ledger broken at event {report.first_broken}: {report.reason} ({report.checked} events verified "
-             "before it)", code=1)
-    err.print(f"ledger verified: {report.checked} events, head {report.head_hash}", highlight=False)
+        fail(_broken(report), code=1)
+    err.print(f"ledger verified: {report.checked} events, head {report.head_hash}; access log: "
+              f"{report.access_checked} records", highlight=False)
+    if projections:
+        rebuilt = admin.verify_projections(engine)
+        if not rebuilt.ok:
+            fail(_broken(rebuilt), code=1)
+        err.print("projections verified: every table matches the ledger rebuilt", highlight=False)
+    if checkpoints_log is not None and public_key is not None:
+        held = checkpoints.verify_against(engine, checkpoints_log, public_key)
+        if not held.ok:
+            fail(f"checkpoint {held.first_bad} (tree size {held.tree_size}) does not hold: {held.reason} "
+                 f"({held.checked} checkpoints verified before it)", code=1)
+        err.print(f"checkpoints verified: {held.checked} in {checkpoints_log}", highlight=False)
+
+
+def _broken(report: admin.Report) -> str:
+    """One line naming what failed: the part of the database, and the event, record or row."""
+    if report.part == "schema":
+        return f"schema broken: {report.reason}"
+    if report.part == "access_log":
+        return f"access log broken at record {report.first_broken}: {report.reason}"
+    if report.part == "projections" and report.difference is not None:
+        d = report.difference
+        where = ", ".join(f"{k}={v}" for k, v in d.key.items())
+        return (f"projection {d.table} ({where}) differs from the ledger: {d.column or 'the row'} is {d.live!r}, "
+                f"rebuilt {d.rebuilt!r}")
+    return (f"ledger broken at event {report.first_broken}: {report.reason} ({report.checked} events verified "
+            "before it)")
+
+
+def grant_service_role(
+    name: Annotated[str, typer.Argument(help="The PostgreSQL role the service connects as.")],
+    db: DbOption = None,
+) -> None:
+    """PostgreSQL: create or update the role the service connects as: it may only SELECT and INSERT the ledger,
+    its receipts and the access log, so not even the service can rewrite them. Run as the tables' owner, after
+    every upgrade; the role's password, if it needs one, is read from CUSTODY_LEDGER_SERVICE_ROLE_PASSWORD."""
+    engine = common.engine(db)
+    if engine.dialect.name != "postgresql":
+        fail("SQLite has no roles: protect the database file instead (SECURITY.md)")
+    with common.refusing():
+        admin.grant_service_role(engine, name, password=os.environ.get("CUSTODY_LEDGER_SERVICE_ROLE_PASSWORD"))
+    err.print(f"role {name}: SELECT and INSERT on events, command_results, access_log; read and write on the "
+              "rest", highlight=False)
 
 
 def export(

@@ -200,7 +200,7 @@ def test_a_key_and_its_file_together_are_refused(env: pytest.MonkeyPatch, tmp_pa
 
 
 def test_production_refuses_the_development_master_key(tmp_path: Path) -> None:
-    ready = {"environment": "production", "secret_key": "k7Qz-2pWm9xR4vLt8bNc3yHf6gJd1sAe0uKo5iTq"}  # a random-looking key
+    ready = {"environment": "production", "secret_key": "k7Qz-2pWm9xR4vLt8bNc3yHf6gJd1sAe0uKo5iTq"}
     for master in ({}, {"master_key": DEFAULT_MASTER_KEY}, {"master_key": DEFAULT_MASTER_KEY.rstrip("=")}):
         settings = Settings(**ready, **master)  # type: ignore[arg-type]
         with pytest.raises(SettingsError, match="CUSTODY_LEDGER_MASTER_KEY"):
