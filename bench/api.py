@@ -3,6 +3,8 @@
     GET  /holds?due_within=4h             (the watch list of a facility's records unit)
     POST /commands/serve_warrant          (a WSO arrest: the full write path, one durable transaction)
     GET  /constant on a bare FastAPI app  (the raw limit of the HTTP stack on this machine)
+    POST /commands/serve_warrant, 2 connections, idle and under a flood of 16 parallel log-ins (issue 11:
+         password hashing must not hold the write lock; command p99 under the flood within 2x of idle)
 
 Each server runs as its own process on 127.0.0.1 (uvicorn, one worker); the load comes from `wrk`
 (Debian package `wrk`) in another process, bounded in time and connections. One run; the ratio is
@@ -34,8 +36,14 @@ from custody_ledger.ledger.schema import certificates, facilities, users
 from custody_ledger.policy import default_policy
 
 HOST = "127.0.0.1"
+LOGIN_LUA = """
+request = function()
+  return wrk.format("POST", "/auth/login", {["Content-Type"] = "application/json"},
+                    '{"username":"auditor","password":"demo-password-287g"}')
+end
+"""
 SERVE_LUA = """
-counter = 0
+counter = START
 request = function()
   counter = counter + 1
   local body = string.format('{"hold_id":"BH-%d","warrant_id":"BW-%d","officer_id":"%s"}', counter, counter, OFFICER)
@@ -119,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="API benchmark (see module docstring)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--arrests", type=int, default=8000, help="prepared releases for serve_warrant")
+    parser.add_argument("--arrests", type=int, default=24000, help="prepared releases for serve_warrant")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/api.py needs wrk: apt-get install -y wrk")
@@ -131,8 +139,13 @@ def main() -> None:
         cli("seed", "--agencies", "6", "--years", "0.5", env=env)
         cli("demo-accounts", env=env)
         officer = prepare_arrests(db, args.arrests)
-        script = Path(tmp) / "serve.lua"
-        script.write_text(f'OFFICER = "{officer}"\nSALT = {int(time.time())}\n' + SERVE_LUA)
+        scripts = []
+        for part in range(3):  # each run serves warrants of its own third
+            scripts.append(Path(tmp) / f"serve{part}.lua")
+            scripts[-1].write_text(f'OFFICER = "{officer}"\nSALT = {int(time.time())}\n'
+                                   f"START = {part * args.arrests // 3}\n" + SERVE_LUA)
+        login_script = Path(tmp) / "login.lua"
+        login_script.write_text(LOGIN_LUA)
         servers = [
             subprocess.Popen([sys.executable, "-m", "custody_ledger", "serve", "--port", "8781"], env=env,
                              stderr=subprocess.DEVNULL),
@@ -147,16 +160,27 @@ def main() -> None:
                    "Content-Type": "application/json"}
             base = wrk(f"http://{HOST}:8782/constant", args.seconds, args.connections, {})
             holds = wrk(f"http://{HOST}:8781/holds?due_within=4h", args.seconds, args.connections, records)
-            serve = wrk(f"http://{HOST}:8781/commands/serve_warrant", args.seconds, args.connections, wso, script)
+            serve_url = f"http://{HOST}:8781/commands/serve_warrant"
+            serve = wrk(serve_url, args.seconds, args.connections, wso, scripts[0])
+            idle = wrk(serve_url, args.seconds, 2, wso, scripts[1])
+            flood = subprocess.Popen(["wrk", "-t1", "-c16", f"-d{args.seconds + 4}s", "-s", str(login_script),
+                                      f"http://{HOST}:8781/auth/login"], stdout=subprocess.DEVNULL)
+            time.sleep(2)  # the flood is under way before the measurement starts
+            flooded = wrk(serve_url, args.seconds, 2, wso, scripts[2])
+            flood.wait(timeout=args.seconds + 30)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(timeout=10)
     print(f"{'route':<32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs constant':>12}")
     for name, row in (("GET /constant (bare FastAPI)", base), ("GET /holds?due_within=4h", holds),
-                      ("POST /commands/serve_warrant", serve)):
+                      ("POST /commands/serve_warrant", serve), ("serve_warrant, 2 conn, idle", idle),
+                      ("serve_warrant, 2 conn, 16 log-ins", flooded)):
         print(f"{name:<32} {row['rate']:>9,.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>8} "
               f"{row['rate'] / base['rate']:>11.2f}x")
+    verdict = "MET" if flooded["p99"] <= 2 * idle["p99"] else "MISSED"
+    print(f"command p99 under 16 parallel log-ins: {flooded['p99']:.2f} ms vs {idle['p99']:.2f} ms idle "
+          f"({flooded['p99'] / idle['p99']:.2f}x; target within 2x): {verdict}")
 
 
 if __name__ == "__main__":
