@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 from collections import deque
@@ -176,6 +177,9 @@ _UNAUTHORIZED = "unknown user, wrong password or code, or account locked"
 # Failures that count towards the lockout: a guess at the secret. Unknown, disabled and locked accounts do not.
 _COUNTED = frozenset({"bad_password", "bad_totp", "totp_replayed"})
 _DUMMY_HASHES: dict[tuple[int, int, int, int, int], str] = {}
+# argon2 is CPU and memory by design: sixteen log-ins at once would take every core from the commands. At most
+# half the cores hash at a time; other log-ins wait their turn (holding no transaction), commands keep theirs.
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 
 
 class LoginThrottle:
@@ -276,10 +280,11 @@ def _dummy_hash() -> str:
 
 
 def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _HASH_SLOTS:
+        try:
+            return _HASHER.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _judge(user: Any, settings: Settings, password: str, totp: str | None,
