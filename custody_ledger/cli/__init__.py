@@ -44,6 +44,8 @@ user_app.command("add", cls=Command)(people.user_add)
 user_app.command("disable", cls=Command)(people.user_disable)
 user_app.command("role", cls=Command)(people.user_role)
 user_app.command("reset", cls=Command)(people.user_reset)
+user_app.command("sessions", cls=Command)(people.user_sessions)
+user_app.command("logout", cls=Command)(people.user_logout)
 outbox_app = typer.Typer(help="Alert messages to webhooks and e-mail: list them, replay a dead letter.", cls=Group,
                          no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")

@@ -105,4 +105,5 @@ def test_production_refuses_the_default_secret_key() -> None:
 
 def test_production_refuses_mfa_off() -> None:
     with pytest.raises(SettingsError):
-        check_production(Settings(environment="production", secret_key="x" * 40, mfa_required=False))
+        check_production(Settings(environment="production", secret_key="k7Qz-2pWm9xR4vLt8bNc3yHf6gJd1sAe0uKo5iTq",
+                                  mfa_required=False))
