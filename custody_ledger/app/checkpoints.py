@@ -11,6 +11,7 @@ database cannot rewrite, in the formats of the transparency-log ecosystem so exi
     CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=   base64 Merkle root (RFC 9162 MTH)
     head 9f2c...                         extension: the chain hash of event 1234 (hex; 64 zeros when empty)
     time 2026-03-02T14:00:00Z            extension: when it was signed, RFC 3339 UTC
+    access 5678 41ab...                  extension: the access log's last record and its chain hash
 
 signed as a C2SP `signed-note` (c2sp.org/signed-note): the text, a blank line, then
 ``— <key name> <base64(4-byte key ID || 64-byte Ed25519 signature of the text)>``, where the key ID is the
@@ -40,7 +41,7 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -51,7 +52,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy.engine import Connection, Engine
 
-from custody_ledger.ledger import merkle
+from custody_ledger.ledger import access_chain, merkle
 from custody_ledger.ledger.schema import events
 from custody_ledger.ledger.verify import check_rows
 from custody_ledger.settings import Settings
@@ -234,10 +235,13 @@ class Checkpoint:
     head: str
     time: datetime
     note: str = ""
+    # The access log's head (record number, chain hash): its tail is anchored too. Absent in older checkpoints.
+    access: tuple[int, str] | None = None
 
     def text(self) -> str:
+        access = "" if self.access is None else f"access {self.access[0]} {self.access[1]}\n"
         return (f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\nhead {self.head}\n"
-                f"time {format_time(self.time)}\n")
+                f"time {format_time(self.time)}\n{access}")
 
     @classmethod
     def parse(cls, text: str, note: str = "") -> Checkpoint:
@@ -252,11 +256,15 @@ class Checkpoint:
             digest = base64.b64decode(root, validate=True)
             when = datetime.strptime(extensions["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
             head = extensions["head"]
+            access = None
+            if "access" in extensions:
+                seq, access_hash = extensions["access"].split(" ")
+                access = (int(seq), access_hash)
         except (ValueError, KeyError):
-            raise CheckpointError("a checkpoint line is malformed (size, root, head or time)") from None
+            raise CheckpointError("a checkpoint line is malformed (size, root, head, time or access)") from None
         if len(digest) != merkle.HASH_SIZE:
             raise CheckpointError("a checkpoint's root is not 32 bytes")
-        return cls(origin, int(size), digest, head, when, note)
+        return cls(origin, int(size), digest, head, when, note, access)
 
 
 def format_time(moment: datetime) -> str:
@@ -362,16 +370,17 @@ def write(engine: Engine, signer: Signer, log_path: Path, now: datetime) -> Chec
 def _write_locked(engine: Engine, signer: Signer, log_path: Path, handle: IO[str], now: datetime) -> Checkpoint:
     with engine.connect() as conn:
         hashes, head = _verified_leaves(conn)
+        access = access_chain.head(conn)
     tree = merkle.Tree(hashes)
     previous = last_checkpoint(log_path, signer.verifier)
     if previous is not None and (problem := _matches(tree, previous)) is not None:
         raise CheckpointError(f"not signed: {problem} since the log's last checkpoint")
-    body = Checkpoint(signer.name, tree.size, tree.root(), head, now)
+    body = Checkpoint(signer.name, tree.size, tree.root(), head, now, access=access)
     note = sign_note(body.text(), signer)
     handle.write(note + SEPARATOR + "\n")
     handle.flush()
     os.fsync(handle.fileno())
-    return Checkpoint(body.origin, body.size, body.root, body.head, body.time, note)
+    return replace(body, note=note)
 
 
 def last_checkpoint(log_path: Path, verifier: Verifier) -> Checkpoint | None:
@@ -440,6 +449,7 @@ def verify_against(engine: Engine, log_path: Path, public_key_path: Path) -> Rep
         return Report(False, 0, None, None, f"{log_path}: no checkpoint in the log")
     with engine.connect() as conn:
         tree = merkle.Tree(leaf_hashes(conn))
+        access_hashes = {seq: access_chain.hash_of(conn, seq) for seq in _access_seqs(notes)}
     roots = _roots_at(tree.hashes, set(_sizes(notes)))
     for number, note in enumerate(notes, 1):
         try:
@@ -453,10 +463,24 @@ def verify_against(engine: Engine, log_path: Path, public_key_path: Path) -> Rep
         if problem is None and checkpoint.size and tree.hashes[checkpoint.size - 1] != merkle.leaf_hash(
                 _leaf(checkpoint.head)):
             problem = "its head is not the chain hash of its last event"
+        if problem is None and checkpoint.access is not None and checkpoint.access[0] > 0 and \
+                access_hashes.get(checkpoint.access[0]) != checkpoint.access[1]:
+            problem = f"access-log record {checkpoint.access[0]} is gone or no longer the one it signed"
         if problem is not None:
             return Report(False, number - 1, number, checkpoint.size,
                           f"checkpoint {number} (tree size {checkpoint.size}): {problem}")
     return Report(True, len(notes))
+
+
+def _access_seqs(notes: list[str]) -> set[int]:
+    """The access-log record numbers the notes anchor, read before any signature is checked (to plan reads)."""
+    found = set()
+    for note in notes:
+        for line in note.split("\n"):
+            parts = line.split(" ")
+            if len(parts) == 3 and parts[0] == "access" and parts[1].isdigit():
+                found.add(int(parts[1]))
+    return found
 
 
 def _sizes(notes: list[str]) -> Iterator[int]:

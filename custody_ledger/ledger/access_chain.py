@@ -37,6 +37,17 @@ _HEAD = sa.select(access_log.c.seq, access_log.c.hash).order_by(access_log.c.seq
 _INSERT = access_log.insert()
 
 
+def head(conn: Connection) -> tuple[int, str]:
+    """The access log's last record number and hash ((0, GENESIS) when empty): what a checkpoint anchors."""
+    row = conn.execute(_HEAD).first()
+    return (0, GENESIS) if row is None else (int(row.seq), row.hash or GENESIS)
+
+
+def hash_of(conn: Connection, seq: int) -> str | None:
+    """The hash of access-log record `seq`, or None when there is no such record."""
+    return conn.execute(sa.select(access_log.c.hash).where(access_log.c.seq == seq)).scalar()
+
+
 def record_bytes(row: Mapping[str, Any]) -> bytes:
     """The hashed form of one access_log row: every column but the hash, as one RFC 8785 object."""
     at = row["at"]

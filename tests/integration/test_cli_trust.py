@@ -11,9 +11,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from custody_ledger.app.auth import log_access
 from custody_ledger.cli import app
 from custody_ledger.ledger import db, migrate
-from custody_ledger.ledger.schema import command_results, events
+from custody_ledger.ledger.schema import access_log, command_results, events
 from custody_ledger.policy import default_policy
 from tests.support.world import World, build_agency, certified_officer
 
@@ -55,6 +56,30 @@ def test_checkpoints_catch_a_tail_removed_behind_the_triggers_and_a_receipt_prov
     anchored = RUNNER.invoke(app, ["verify", "--db", database, "--checkpoints", str(log),
                                    "--public-key", f"{key}.pub"])
     assert (plain.exit_code, anchored.exit_code, "checkpoint 1" in anchored.stderr) == (0, 1, True), (
+        plain.output, anchored.output)
+
+
+def test_checkpoints_anchor_the_access_log_tail_too(tmp_path: Path) -> None:
+    """The access log's chain cannot see its own last records deleted; the checkpoint that signed its head does."""
+    database, w = _ledger(tmp_path)
+    key, log = tmp_path / "ckpt.key", tmp_path / "checkpoints.log"
+    RUNNER.invoke(app, ["checkpoint-key", "new", str(key), "--name", "custody-ledger.test/cli"])
+    with db.write_transaction(w.engine) as conn:
+        for n in range(4):
+            log_access(conn, "auditor-1", "read_hold", "ok", now=w.clock, resource=f"hold:H-{n}")
+    RUNNER.invoke(app, ["checkpoint", "--db", database, "--key", str(key), "--log", str(log)])
+    with w.engine.begin() as conn:
+        saved = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                                     "tbl_name = 'access_log'").all()
+        for name, _ in saved:
+            conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        conn.execute(access_log.delete().where(access_log.c.seq > 2))
+        for _, sql in saved:
+            conn.exec_driver_sql(sql)
+    plain = RUNNER.invoke(app, ["verify", "--db", database])
+    anchored = RUNNER.invoke(app, ["verify", "--db", database, "--checkpoints", str(log),
+                                   "--public-key", f"{key}.pub"])
+    assert (plain.exit_code, anchored.exit_code, "access-log record 4" in anchored.stderr) == (0, 1, True), (
         plain.output, anchored.output)
 
 
