@@ -114,7 +114,9 @@ def check_signature(note: str, key_text: str | None) -> str:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     except ImportError:
-        return "signature NOT checked (the cryptography package is not importable here); Merkle proof only"
+        # Asked to check the signature and unable to: saying "holds" would let a forged checkpoint pass.
+        raise Bad("cannot check the signature: the cryptography package is not importable here (run without "
+                  "--public-key to check the Merkle proof alone)") from None
     try:
         name, hex_id, encoded = key_text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)

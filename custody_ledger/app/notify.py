@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import smtplib
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -240,6 +242,7 @@ def _one_line(text: str) -> str:
 
 
 def _post(message: _Claimed, *, client: httpx.Client, settings: Settings, now: datetime) -> None:
+    _require_outside_target(message.target, settings)
     secret = _secret(message.secret_env, settings)
     body = message.body.encode()
     timestamp = str(int(now.timestamp()))
@@ -259,17 +262,34 @@ def _post(message: _Claimed, *, client: httpx.Client, settings: Settings, now: d
         raise DeliveryFailed(f"webhook answered HTTP {response.status_code} {response.reason_phrase}")
 
 
+def _require_outside_target(url: str, settings: Settings) -> None:
+    """In production a webhook is an HTTPS address outside this host and its private networks: an agency admin
+    sets routes, and must not make the server POST to its own or its neighbours' internal services."""
+    if settings.environment != "production":
+        return
+    parsed = urlsplit(url)
+    if parsed.scheme != "https":
+        raise DeliveryFailed("in production a webhook must be an https:// address")
+    host = (parsed.hostname or "").lower()
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    internal = host in ("localhost", "") or host.endswith((".localhost", ".local", ".internal"))
+    if internal or (literal is not None and not literal.is_global):
+        raise DeliveryFailed(f"in production a webhook may not target {host or 'no host'}: a local or private address")
+
+
 def _secret(secret_env: str | None, settings: Settings) -> bytes:
-    """The signing key: the route's own variable if it names one, else CUSTODY_LEDGER_WEBHOOK_SECRET."""
-    if secret_env:
-        value = os.environ.get(secret_env, "")
-        if not value:
-            raise DeliveryFailed(f"no webhook secret: environment variable {secret_env} is not set")
+    """The signing key: the route's own variable (CUSTODY_LEDGER_WEBHOOK_SECRET_<ROUTE_ID>) when set, else the
+    deployment's CUSTODY_LEDGER_WEBHOOK_SECRET."""
+    value = os.environ.get(secret_env, "") if secret_env else ""
+    if value:
         return value.encode()
     fallback = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not fallback:
-        raise DeliveryFailed("no webhook secret: the route names no variable and CUSTODY_LEDGER_WEBHOOK_SECRET "
-                             "is not set")
+        named = f"neither {secret_env} nor" if secret_env else "no route variable and no"
+        raise DeliveryFailed(f"no webhook secret: {named} CUSTODY_LEDGER_WEBHOOK_SECRET is set")
     return fallback.encode()
 
 

@@ -19,7 +19,13 @@ from custody_ledger.app import admin, checkpoints, persons, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
 from custody_ledger.app.seeding import load_history
 from custody_ledger.domain.commands import COMMANDS
-from custody_ledger.settings import DEFAULT_SECRET_KEY, SettingsError, check_production
+from custody_ledger.settings import (
+    DEFAULT_MASTER_KEY,
+    DEFAULT_SECRET_KEY,
+    SettingsError,
+    check_production,
+    master_key_text,
+)
 
 from . import common
 from .common import DbOption, PolicyOption, TzOption, err, fail
@@ -236,6 +242,10 @@ def serve(
     if settings.secret_key == DEFAULT_SECRET_KEY:
         err.print("[bold red]WARNING: the default secret key is in use[/]: anyone can forge session digests; set "
                   "CUSTODY_LEDGER_SECRET_KEY (production refuses to start without it).")
+    master = master_key_text(settings)
+    if master is None or master[1].rstrip("=") == DEFAULT_MASTER_KEY.rstrip("="):
+        err.print("[bold red]WARNING: the development master key is in use[/]: it is published, so it protects no "
+                  "person's data; set CUSTODY_LEDGER_MASTER_KEY (SECURITY.md; production refuses to start without it).")
     if not settings.mfa_required:
         err.print("[bold yellow]MFA is OFF[/]: demo only; production requires TOTP (CJIS Security Policy).")
     engine = common.engine(db)

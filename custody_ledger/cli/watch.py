@@ -33,7 +33,14 @@ def watch(
     rules = common.policy(policy)
     settings = common.settings()
     if once:
-        at = common.moment(now, "--now", common.zone(tz)) if now else common.now()
+        clock = common.now()
+        at = common.moment(now, "--now", common.zone(tz)) if now else clock
+        skew = rules.at(clock, ZoneInfo("UTC")).future_skew
+        if at > clock + skew:
+            # A pass is recorded in the live ledger: a moment still ahead would raise deadlines not yet reached,
+            # tell the routes so, and move every hold past alerts that then never come.
+            fail(f"--now {at.isoformat()} is later than this machine's clock ({clock.isoformat()}): a pass "
+                 "records what fell due by then; replay past moments only")
         try:
             done = watchdog.run_pass(engine, now=at, policy=rules)
         except watchdog.WatchdogBusy as busy:

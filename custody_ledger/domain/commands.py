@@ -383,7 +383,10 @@ class AcknowledgeAlert:
 @dataclass(frozen=True)
 class SetAlertRoute:
     """Send the alerts of one agency, or of every agency of a field office, to a webhook or an e-mail address.
-    Setting a route id again replaces that route."""
+    Setting a route id again replaces that route (for the same agency or field office only). A webhook's
+    messages are signed with the secret in the environment variable CUSTODY_LEDGER_WEBHOOK_SECRET_<ROUTE_ID>
+    (the route id in capitals, other characters as _), else CUSTODY_LEDGER_WEBHOOK_SECRET: secrets never
+    enter the ledger, and no route can name another's."""
 
     refused_by: ClassVar[tuple[str, ...]] = ()
     route_id: Annotated[str, ID, Doc("An id for the route, e.g. LOC-desk-mail.")]
@@ -396,10 +399,7 @@ class SetAlertRoute:
         "The field office whose agencies' alerts it receives (or agency_id).", example=OMITTED)] = None
     kinds: Annotated[tuple[WatchKind, ...] | None, Doc("Which moments it receives; all three when omitted.",
                                                        example=["release_due", "limit_exceeded"])] = None
-    secret_env: Annotated[str | None, Bounds(min_length=1, max_length=100, pattern=r"^[A-Z][A-Z0-9_]*$",
-                                             what="an environment variable name"), Doc(
-        "For a webhook: the environment variable holding its signing secret (the secret never enters the "
-        "ledger); CUSTODY_LEDGER_WEBHOOK_SECRET when omitted.", example="LOC_WEBHOOK_SECRET")] = None
+
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ several saying it late.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -163,8 +164,17 @@ def decide_acknowledge_alert(cmd: AcknowledgeAlert, alert: Alert | None, earlier
     return [AlertAcknowledged(cmd.alert_id, user_id)]
 
 
-def decide_set_alert_route(cmd: SetAlertRoute, agency: Agency | None, office: FieldOffice | None
-                           ) -> list[AlertRouteSet]:
+def secret_env(route_id: str) -> str:
+    """The environment variable a webhook route's signing secret is read from, fixed by its id."""
+    return "CUSTODY_LEDGER_WEBHOOK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", route_id.upper())
+
+
+def decide_set_alert_route(cmd: SetAlertRoute, existing: AlertRoute | None, agency: Agency | None,
+                           office: FieldOffice | None) -> list[AlertRouteSet]:
+    if existing is not None and (existing.agency_id, existing.field_office_id) != (cmd.agency_id,
+                                                                                    cmd.field_office_id):
+        # Another scope's route (or a removed one of it): not this caller's to take over.
+        raise Conflict(f"route_id {cmd.route_id} is not available; choose another id", field="route_id")
     if (cmd.agency_id is None) == (cmd.field_office_id is None):
         raise Invalid("a route covers exactly one scope: give agency_id or field_office_id, not both",
                       field="agency_id")
@@ -176,8 +186,9 @@ def decide_set_alert_route(cmd: SetAlertRoute, agency: Agency | None, office: Fi
     if cmd.kinds == ():
         raise Invalid("kinds must name at least one of " + ", ".join(k.value for k in WatchKind), field="kinds")
     kinds = tuple(WatchKind) if cmd.kinds is None else tuple(dict.fromkeys(cmd.kinds))
+    signed_by = secret_env(cmd.route_id) if cmd.channel is AlertChannel.WEBHOOK else None
     return [AlertRouteSet(cmd.route_id, cmd.channel, cmd.target, kinds, cmd.agency_id, cmd.field_office_id,
-                          cmd.secret_env)]
+                          signed_by)]
 
 
 def _require_target(channel: AlertChannel, target: str) -> None:

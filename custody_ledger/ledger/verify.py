@@ -156,10 +156,34 @@ def _walk_chain(conn: Connection) -> Report:
     return check_rows(conn.execution_options(yield_per=5000).execute(sa.select(events).order_by(events.c.seq)))
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A row the driver could not turn into values (a timestamp column holding text, say): named, not raised."""
+
+    error: str
+
+
+def _readable(rows: Iterable[Any]) -> Iterator[Any]:
+    """The rows, then one Unreadable in place of the first that cannot be read: SQLite keeps any value in any
+    column, so a tampered row may not even parse, and verify must name it rather than crash."""
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, TypeError, OverflowError) as exc:
+            yield Unreadable(str(exc))
+            return
+        yield row
+
+
 def check_rows(rows: Iterable[Any]) -> Report:
     """Walk rows in sequence order: contiguous, linked to the previous hash, content matching its hash."""
     prev, expected, checked = codec.GENESIS, 1, 0
-    for row in rows:
+    for row in _readable(rows):
+        if isinstance(row, Unreadable):
+            return Report(False, checked, prev, expected, f"event {expected} cannot be read: {row.error}")
         if row.seq != expected:
             return Report(False, checked, prev, expected, f"event {expected} is missing (next present: {row.seq})")
         if row.prev_hash != prev:
@@ -204,7 +228,9 @@ def check_access_rows(rows: Iterable[Any]) -> tuple[int, int | None, str | None]
     access_chain.append are numbered without gaps, so a deleted row is named by its number; rows the
     migration chained may have gaps (PostgreSQL sequences skip numbers), which the links cover."""
     prev, prev_seq, checked = access_chain.GENESIS, 0, 0
-    for row in rows:
+    for row in _readable(rows):
+        if isinstance(row, Unreadable):
+            return checked, prev_seq + 1, f"access_log row {prev_seq + 1} cannot be read: {row.error}"
         values = row._mapping
         seq = int(values["seq"])
         if values["hash"] is None:

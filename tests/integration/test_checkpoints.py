@@ -264,8 +264,11 @@ def test_an_inclusion_proof_of_a_receipt_verifies_standalone(ledger: Ledger, tmp
     run = _check(tmp_path, proof, "--leaf", ledger.receipt["hash"], "--public-key", str(ledger.pub))
     assert run.returncode == 0, run.stderr
     assert "inclusion verified" in run.stdout and "signature verified" in run.stdout
-    bare = _check(tmp_path, proof, "--public-key", str(ledger.pub), bare=True)
+    # Without any package: the proof alone holds; asked for the signature too, it cannot say so.
+    bare = _check(tmp_path, proof, bare=True)
     assert bare.returncode == 0 and "signature NOT checked" in bare.stdout
+    unable = _check(tmp_path, proof, "--public-key", str(ledger.pub), bare=True)
+    assert unable.returncode == 1 and "cannot check the signature" in unable.stdout + unable.stderr
     wrong = "0" * 63 + "1"
     assert _check(tmp_path, proof, "--leaf", wrong).returncode == 1
     assert _check(tmp_path, {**proof, "leaf": wrong}).returncode == 1

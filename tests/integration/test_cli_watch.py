@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -60,6 +60,13 @@ def test_watch_once_at_a_moment_raises_what_fell_due_and_says_so_in_facility_tim
     assert (again.exit_code, again.stdout, "0 raised" in again.stderr) == (0, "", True)
 
 
+def test_a_pass_at_a_moment_still_ahead_is_refused_and_records_nothing(tmp_path: Path) -> None:
+    database = _world(tmp_path)
+    ahead = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    run = RUNNER.invoke(app, ["watch", "--once", "--now", ahead, "--db", database])
+    assert (run.exit_code, "later than this machine's clock" in run.stderr, _raised(database)) == (2, True, [])
+
+
 def test_now_goes_only_with_once(tmp_path: Path) -> None:
     run = RUNNER.invoke(app, ["watch", "--now", T0.isoformat(), "--db", _world(tmp_path)])
     assert (run.exit_code, "--now goes with --once" in run.stderr) == (2, True)
@@ -95,7 +102,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(database: str, *extra: str, seconds: float = 4.0) -> str:
+def _serve(database: str, *extra: str, seconds: float = 20.0) -> str:
     """Run the server for a few seconds with a quick watchdog; its stderr."""
     env = {**os.environ, "CUSTODY_LEDGER_MFA_REQUIRED": "false", "CUSTODY_LEDGER_WATCH_INTERVAL_SECONDS": "0.2"}
     server = subprocess.Popen([sys.executable, "-m", "custody_ledger", "serve", "--db", database,

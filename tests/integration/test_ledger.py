@@ -245,3 +245,13 @@ def test_a_writer_that_fails_lets_the_next_writer_in(engine) -> None:
     thread = threading.Thread(target=next_writer, daemon=True)
     thread.start()
     assert done.wait(timeout=10)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL's timestamptz refuses such a value
+def test_verify_names_an_event_that_cannot_even_be_read(world: World, engine) -> None:
+    """SQLite keeps any value in any column: a timestamp replaced by text must be named, not crash verify."""
+    _drop_guards(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE events SET occurred_at = 'garbage' WHERE seq = 2")
+    report = verify(engine)
+    assert (report.ok, report.first_broken, "cannot be read" in (report.reason or "")) == (False, 2, True)

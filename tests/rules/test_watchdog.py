@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 from custody_ledger.app import admin, notify, watchdog
 from custody_ledger.domain.policy import Policy
-from custody_ledger.ledger.schema import events, holds, outbox
-from custody_ledger.settings import load_settings
+from custody_ledger.ledger.schema import alert_routes, events, holds, outbox
+from custody_ledger.settings import Settings, load_settings
 from tests.scenarios.scenario import load_scenario_policy
 from tests.support.receivers import WebhookReceiver
 from tests.support.world import T0, World, build_agency, certified_officer, open_hold
@@ -129,7 +129,7 @@ def test_lead_times_are_those_in_force_when_the_hold_s_clock_started(engine: Eng
 def test_an_alert_is_queued_for_its_routes_in_the_transaction_that_records_it(world: World, wso: str,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     world.ok("set_alert_route", route_id="desk", channel="webhook", target="http://127.0.0.1:9/hook",
-             agency_id="AG-A", secret_env="DESK_SECRET")
+             agency_id="AG-A")
     world.ok("set_alert_route", route_id="ero", channel="email", target="ero-duty@ice.example",
              field_office_id="FO-1", kinds=["limit_exceeded"])
     world.ok("set_alert_route", route_id="gone", channel="email", target="old@county.example", agency_id="AG-A")
@@ -152,10 +152,10 @@ def test_an_alert_is_queued_for_its_routes_in_the_transaction_that_records_it(wo
 
 
 def test_a_routed_alert_reaches_a_real_webhook_signed(world: World, wso: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DESK_SECRET", "s3cret-desk")
+    monkeypatch.setenv("CUSTODY_LEDGER_WEBHOOK_SECRET_DESK", "s3cret-desk")  # the route's own, by its id
     with WebhookReceiver().running() as receiver:
         world.ok("set_alert_route", route_id="desk", channel="webhook", target=receiver.url, agency_id="AG-A",
-                 kinds=["release_due"], secret_env="DESK_SECRET")
+                 kinds=["release_due"])
         open_hold(world, "H-1", wso, released_at=T0, arrested_at=T0)
         at = T0 + timedelta(hours=48, minutes=1)
         _pass(world, at)
@@ -167,3 +167,28 @@ def test_a_routed_alert_reaches_a_real_webhook_signed(world: World, wso: str, mo
     body = json.loads(request.body)
     assert (request.headers["x-custody-ledger-signature"], body["hold_id"], body["type"], body["threshold"]) == (
         f"sha256={expected}", "H-1", "release_due", "deadline")
+
+
+def test_a_route_is_not_taken_over_from_another_scope_and_its_secret_is_fixed_by_its_id(world: World) -> None:
+    world.ok("set_alert_route", route_id="desk", channel="webhook", target="https://jail.example/a", agency_id="AG-A")
+    taken = world.run("set_alert_route", route_id="desk", channel="webhook", target="https://elsewhere.example/",
+                      field_office_id="FO-1")
+    with world.engine.connect() as conn:
+        route = conn.execute(sa.select(alert_routes)).one()
+    assert (taken["ok"], taken["error"]["field"], route.target, route.secret_env) == (
+        False, "route_id", "https://jail.example/a", "CUSTODY_LEDGER_WEBHOOK_SECRET_DESK")
+
+
+@pytest.mark.parametrize(("target", "refused"), [
+    ("http://hooks.example/a", "https"), ("https://127.0.0.1/a", "private"), ("https://10.1.2.3/a", "private"),
+    ("https://localhost:8443/a", "private"), ("https://[::1]/a", "private"), ("https://hooks.example/a", None)])
+def test_in_production_a_webhook_is_https_and_never_a_local_or_private_address(target: str, refused: str | None
+                                                                              ) -> None:
+    production = Settings(environment="production")
+    try:
+        notify._require_outside_target(target, production)
+        outcome = None
+    except notify.DeliveryFailed as failure:
+        outcome = "https" if "https://" in str(failure) else "private"
+    notify._require_outside_target(target, Settings())  # development: the tests' local receivers are allowed
+    assert outcome == refused

@@ -29,7 +29,8 @@ def acknowledge_alert(tx: Tx, _: str, cmd: AcknowledgeAlert) -> Outcome:
 def set_alert_route(tx: Tx, _: str, cmd: SetAlertRoute) -> Outcome:
     agency = None if cmd.agency_id is None else tx.load("agency", agency_id=cmd.agency_id)
     office = None if cmd.field_office_id is None else tx.load("field_office", field_office_id=cmd.field_office_id)
-    return Outcome(list(rules.decide_set_alert_route(cmd, agency, office)))
+    existing = tx.load("alert_route", route_id=cmd.route_id)
+    return Outcome(list(rules.decide_set_alert_route(cmd, existing, agency, office)))
 
 
 def remove_alert_route(tx: Tx, _: str, cmd: RemoveAlertRoute) -> Outcome:
