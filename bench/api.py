@@ -46,7 +46,8 @@ SERVE_LUA = """
 counter = START
 request = function()
   counter = counter + 1
-  local body = string.format('{"hold_id":"BH-%d","warrant_id":"BW-%d","officer_id":"%s"}', counter, counter, OFFICER)
+  local body = string.format('{"hold_id":"%s.BH-%d","warrant_id":"BW-%d","officer_id":"%s"}', AGENCY, counter, counter,
+                             OFFICER)
   wrk.headers["Idempotency-Key"] = string.format("bench-serve-%d-%d", SALT, counter)
   return wrk.format("POST", "/commands/serve_warrant", wrk.headers, body)
 end
@@ -58,8 +59,9 @@ def cli(*args: str, env: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def prepare_arrests(db: str, count: int) -> str:
-    """Released bookings with lodged warrants, ready for the demo WSO to serve; returns the officer id."""
+def prepare_arrests(db: str, count: int) -> tuple[str, str]:
+    """Released bookings with lodged warrants, ready for the demo WSO to serve; returns the officer and agency
+    ids (the hold ids an API caller creates begin with its agency's)."""
     engine = open_engine(db)
     with engine.connect() as conn:
         officer, agency = conn.execute(sa.select(users.c.officer_id, users.c.agency_id)
@@ -83,7 +85,7 @@ def prepare_arrests(db: str, count: int) -> str:
     for start in range(0, len(commands), 3000):
         execute_batch(engine, commands[start:start + 3000], now=now + timedelta(minutes=1), policy=default_policy())
     engine.dispose()
-    return str(officer)
+    return str(officer), str(agency)
 
 
 def wait_until_up(url: str) -> None:
@@ -138,11 +140,11 @@ def main() -> None:
         cli("init", env=env)
         cli("seed", "--agencies", "6", "--years", "0.5", env=env)
         cli("demo-accounts", env=env)
-        officer = prepare_arrests(db, args.arrests)
+        officer, agency = prepare_arrests(db, args.arrests)
         scripts = []
         for part in range(3):  # each run serves warrants of its own third
             scripts.append(Path(tmp) / f"serve{part}.lua")
-            scripts[-1].write_text(f'OFFICER = "{officer}"\nSALT = {int(time.time())}\n'
+            scripts[-1].write_text(f'OFFICER = "{officer}"\nAGENCY = "{agency}"\nSALT = {int(time.time())}\n'
                                    f"START = {part * args.arrests // 3}\n" + SERVE_LUA)
         login_script = Path(tmp) / "login.lua"
         login_script.write_text(LOGIN_LUA)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from custody_ledger.domain.errors import Conflict, DomainError, NotFound
+from custody_ledger.domain.errors import DomainError, Invalid, NotFound
 from custody_ledger.ledger import db, projections
 from custody_ledger.ledger.schema import agencies
 
@@ -73,15 +73,20 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
 
 
 # The commands that create a record under an id the client chooses: (kind, payload field).
-_CREATES: Mapping[str, tuple[str, str]] = {
-    "register_agency": ("agency", "agency_id"),
-    "register_facility": ("facility", "facility_id"),
-    "request_agreement": ("agreement", "agreement_id"),
-    "nominate_officer": ("officer", "officer_id"),
-    "book_person": ("booking", "booking_id"),
-    "lodge_warrant": ("warrant", "warrant_id"),
-    "serve_warrant": ("hold", "hold_id"),
+# The new id each creating command names: a scoped caller names it inside its own namespace (NAMESPACE_SEP).
+# Agencies themselves are public (ICE publishes its agreements), so their ids need no namespace.
+_CREATES: Mapping[str, str] = {
+    "register_facility": "facility_id",
+    "request_agreement": "agreement_id",
+    "nominate_officer": "officer_id",
+    "book_person": "booking_id",
+    "lodge_warrant": "warrant_id",
+    "serve_warrant": "hold_id",
+    "set_alert_route": "route_id",
 }
+# Agency and field-office ids never hold it (domain/declare.SCOPE_ID), so one scope's prefix is never
+# the beginning of another's; and unlike "/" it fits in a URL path and unlike ":" in a stream name.
+NAMESPACE_SEP = "."
 
 
 def agencies_in_scope(conn: Connection, principal: Principal) -> frozenset[str] | None:
@@ -144,24 +149,32 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if office is not None and not _covers_office(principal, office):
         raise NotFound.of("field_office_id" if command == "set_alert_route" else "route_id",
                           getattr(payload, "field_office_id", None) or payload.route_id)
-    _refuse_id_taken_elsewhere(conn, principal, command, payload)
+    _require_own_namespace(conn, principal, command, payload)
 
 
-def _refuse_id_taken_elsewhere(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
-    """A new id already taken by a record outside the caller's scope (issue 11).
-
-    Ids are one namespace for all agencies, so a taken id cannot be created again and cannot look absent: that
-    it is taken is the one bit any design with shared ids must give. Nothing else is given: not that a record
-    exists, nor its kind, agency or state, as "already exists" under its rule would; and the attempt is
-    written to the access log (a refused command), so probing for ids is visible. A taken id within the
-    caller's scope is answered by the rule as before: the caller may read that record anyway."""
-    if command not in _CREATES:
+def _require_own_namespace(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    """A scoped caller's new id begins with the id of the agency it belongs to (a field office's alert route: the
+    field office's) and ".": `AG-A.BK-1` (issue 11). Ids per agency: an id another agency took is never in the caller's
+    namespace, so creating a record answers nothing about anyone else's. Callers who see everything (the
+    program administrator, the command line) name ids freely."""
+    if command not in _CREATES or agencies_in_scope(conn, principal) is None:
         return
-    kind, field = _CREATES[command]
-    ident = getattr(payload, field)
-    entity = projections.load(conn, kind, **{_key(kind): ident})
-    if entity is not None and not in_scope(conn, principal, entity.agency_id):
-        raise Conflict(f"{field} {ident} is not available; choose another id", field=field)
+    field = _CREATES[command]
+    owner = _owner(conn, command, payload)
+    if owner is None:
+        return  # the record it belongs to does not exist: the domain answers not found
+    prefix = f"{owner}{NAMESPACE_SEP}"
+    ident = str(getattr(payload, field))
+    if not ident.startswith(prefix) or len(ident) == len(prefix):
+        raise Invalid(f"{field} must begin with {prefix} (the ids you create are your agency's own: e.g. "
+                      f"{prefix}{ident.rsplit(NAMESPACE_SEP, 1)[-1]})", field=field)
+
+
+def _owner(conn: Connection, command: str, payload: Any) -> str | None:
+    if command == "set_alert_route" and payload.agency_id is None:
+        return payload.field_office_id  # type: ignore[no-any-return]
+    agency = _command_agency(conn, command, payload)
+    return None if agency is _UNSCOPED else agency
 
 
 def _route_office(conn: Connection, command: str, payload: Any) -> str | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
-from .declare import ID, ID_PATTERN, OMITTED, SHORT, TEXT, ZONE, Bounds, Doc
+from .declare import ID, ID_PATTERN, OMITTED, SCOPE_ID, SHORT, TEXT, ZONE, Bounds, Doc
 from .errors import Invalid
 from .ids import (
     AgencyId,
@@ -57,7 +57,7 @@ class RegisterFieldOffice:
     """Register an ICE field office: the office whose supervisors oversee the agencies of its area."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    field_office_id: Annotated[FieldOfficeId, ID, Doc("A new id for the field office, e.g. HOU.")]
+    field_office_id: Annotated[FieldOfficeId, SCOPE_ID, Doc("A new id for the field office, e.g. HOU.")]
     name: Annotated[str, TEXT, Doc("The office's name, e.g. Houston Field Office.")]
     timezone: Annotated[str, ZONE, Doc("IANA time zone of the office, e.g. America/Chicago: certification "
                                        "and training dates are read on its calendar.", example="America/Chicago")]
@@ -68,7 +68,8 @@ class RegisterAgency:
     """Register a state or local law enforcement agency under a field office."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    agency_id: Annotated[AgencyId, ID, Doc("A new id for the agency.")]
+    agency_id: Annotated[AgencyId, SCOPE_ID, Doc("A new id for the agency (the ids its users create begin with "
+                                                  "it and .: AG-HARRIS.BK-1).", example="AG-HARRIS")]
     name: Annotated[str, TEXT, Doc("The agency's name, e.g. Harris County Sheriff's Office.")]
     kind: Annotated[AgencyKind, Doc("What kind of agency it is.")]
     state: Annotated[str, TEXT, Doc("Two-letter USPS code of its state, e.g. TX.", example="TX")]

@@ -40,6 +40,9 @@ class Bounds:
 # Ids fit the 100-character id columns (ledger/schema.py); control characters are never part of an id.
 ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 ID = Bounds(min_length=1, max_length=100, pattern=ID_PATTERN, what="no control characters")
+# An agency's or field office's id opens the namespace of the ids created in it ("AG-A.BK-1", app/access.py),
+# so it never holds the "." that ends it.
+SCOPE_ID = Bounds(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f.]+$", what="no control characters, no .")
 SHORT = Bounds(min_length=1, max_length=50, pattern=ID_PATTERN, what="no control characters")
 # PostgreSQL text cannot hold NUL; 500 is the domain's own bound for free text (domain/parse.py).
 TEXT = Bounds(min_length=1, max_length=500, pattern=r"^[^\x00]+$", what="no NUL")

@@ -12,7 +12,7 @@ from custody_ledger.ledger.schema import events, holds
 from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"
-BOOKING = {"booking_id": "BK-NEW", "facility_id": "AG-A-JAIL", "person": {"name": "John Doe", "dob": "1985-05-05"},
+BOOKING = {"booking_id": "AG-A.BK-NEW", "facility_id": "AG-A-JAIL", "person": {"name": "John Doe", "dob": "1985-05-05"},
            "charge_status": "pending"}
 
 
@@ -141,7 +141,7 @@ def test_a_successful_serve_returns_the_deadline_in_utc_and_facility_time(api: A
     api.world.ok("lodge_warrant", warrant_id="WR-S", booking_id="BK-S", form="I-200", number="N-S",
                  issued_on=api.world.clock.date().isoformat())
     api.world.ok("release_from_criminal_custody", booking_id="BK-S", reason="bail")
-    body = api.command("serve_warrant", "wso-a", hold_id="H-S", warrant_id="WR-S", officer_id="OFF-A").json()
+    body = api.command("serve_warrant", "wso-a", hold_id="AG-A.H-S", warrant_id="WR-S", officer_id="OFF-A").json()
     assert (body["ok"], body["deadline"].endswith("Z"), body["deadline_local"][-6:]) == (True, True, "-06:00")
 
 

@@ -19,7 +19,7 @@ def _serve_at_a_fraction(api: Api, fraction: timedelta, key: str | None = None) 
     api.world.ok("lodge_warrant", warrant_id="WR-S", booking_id="BK-S", form="I-200", number="N-S",
                  issued_on=api.world.clock.date().isoformat())
     api.world.ok("release_from_criminal_custody", at=at, booking_id="BK-S", reason="bail")
-    response = api.command("serve_warrant", "wso-a", key=key, hold_id="H-S", warrant_id="WR-S", officer_id="OFF-A",
+    response = api.command("serve_warrant", "wso-a", key=key, hold_id="AG-A.H-S", warrant_id="WR-S", officer_id="OFF-A",
                            occurred_at=at.isoformat())
     assert response.status_code == 200, response.text
     return {name: response.json()[name] for name in INSTANTS}
@@ -27,19 +27,19 @@ def _serve_at_a_fraction(api: Api, fraction: timedelta, key: str | None = None) 
 
 def test_a_command_result_writes_its_instants_as_the_read_of_the_same_hold_does(api: Api) -> None:
     result = _serve_at_a_fraction(api, timedelta())
-    hold = api.client.get("/holds/H-S", headers=api.headers("program-admin")).json()
+    hold = api.client.get("/holds/AG-A.H-S", headers=api.headers("program-admin")).json()
     assert (result, result["deadline"].endswith(":00Z")) == ({name: hold[name] for name in INSTANTS}, True)
 
 
 def test_a_fraction_of_a_second_prints_only_its_digits_in_results_and_reads(api: Api) -> None:
     result = _serve_at_a_fraction(api, timedelta(milliseconds=250))
-    hold = api.client.get("/holds/H-S", headers=api.headers("program-admin")).json()
+    hold = api.client.get("/holds/AG-A.H-S", headers=api.headers("program-admin")).json()
     assert (result["deadline"][-4:], {name: hold[name] for name in INSTANTS}) == (".25Z", result)
 
 
 def test_a_replayed_result_writes_its_instants_as_the_first_did(api: Api) -> None:
     first = _serve_at_a_fraction(api, timedelta(microseconds=500), key="serve-S")
-    replay = api.command("serve_warrant", "wso-a", key="serve-S", hold_id="H-S", warrant_id="WR-S",
+    replay = api.command("serve_warrant", "wso-a", key="serve-S", hold_id="AG-A.H-S", warrant_id="WR-S",
                          occurred_at=first["clock_started_at"], officer_id="OFF-A").json()
     assert (replay["replayed"], {name: replay[name] for name in INSTANTS}) == (True, first)
 

@@ -252,9 +252,9 @@ def test_a_random_key_has_the_entropy_production_asks() -> None:
 def test_the_same_idempotency_key_from_two_principals_is_two_commands(api: Api, engine: Engine) -> None:
     body = {"facility_id": "AG-A-JAIL", "person": {"name": "Key Test", "dob": "1990-01-01"},
             "charge_status": "pending"}
-    first = api.command("book_person", "staff-a", key="shared-key", booking_id="BK-KEY-1", **body)
-    second = api.command("book_person", "admin-a", key="shared-key", booking_id="BK-KEY-2", **body)
-    replay = api.command("book_person", "staff-a", key="shared-key", booking_id="BK-KEY-1", **body)
+    first = api.command("book_person", "staff-a", key="shared-key", booking_id="AG-A.BK-KEY-1", **body)
+    second = api.command("book_person", "admin-a", key="shared-key", booking_id="AG-A.BK-KEY-2", **body)
+    replay = api.command("book_person", "staff-a", key="shared-key", booking_id="AG-A.BK-KEY-1", **body)
     with engine.connect() as conn:
         keys = set(conn.execute(sa.select(command_results.c.idempotency_key)
                                 .where(command_results.c.idempotency_key.like("%shared-key"))).scalars())

@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from custody_ledger.app import watchdog
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
-from custody_ledger.ledger.schema import access_log
 from tests.api.conftest import AGENCIES, PASSWORD, USERS, Api, build_world, make_api
 from tests.support.world import World, booked_with_warrant, certified_officer, open_hold
 
@@ -213,9 +211,9 @@ BODIES: dict[str, Body] = {
     "register_agency": lambda c: {"agency_id": f"AG-{c.role}-{c.side}", "name": "Town Police", "kind": "police",
                                   "state": "TX", "county": "Harris", "ori": "TX1010001",
                                   "field_office_id": OBJECTS[c.side]["fo"]},
-    "register_facility": lambda c: {"facility_id": f"FAC-{c.role}-{c.side}", "agency_id": f"AG-{c.side}",
+    "register_facility": lambda c: {"facility_id": f"AG-{c.side}.FAC-{c.role}", "agency_id": f"AG-{c.side}",
                                     "name": "Annex", "timezone": "America/Chicago"},
-    "request_agreement": lambda c: {"agreement_id": f"AGR-{c.role}-{c.side}", "agency_id": f"AG-{c.side}",
+    "request_agreement": lambda c: {"agreement_id": f"AG-{c.side}.AGR-{c.role}", "agency_id": f"AG-{c.side}",
                                     "model": "JEM"},
     "review_agreement": lambda c: {"agreement_id": _own(c), "decision": "suitable", "reasons": "no limits"},
     "sign_agreement": lambda c: {"agreement_id": _own(c), "signed_on": "2026-03-01",
@@ -223,7 +221,7 @@ BODIES: dict[str, Body] = {
     "suspend_agreement": lambda c: {"agreement_id": _own(c), "reason": "annual inspection"},
     "reinstate_agreement": lambda c: {"agreement_id": _own(c), "reason": "inspection passed"},
     "terminate_agreement": lambda c: {"agreement_id": _own(c), "reason": "the agency withdrew"},
-    "nominate_officer": lambda c: {"officer_id": f"OFF-{c.role}-{c.side}", "agency_id": f"AG-{c.side}",
+    "nominate_officer": lambda c: {"officer_id": f"AG-{c.side}.OFF-{c.role}", "agency_id": f"AG-{c.side}",
                                    "name": "Officer Doe", "badge": "B-200"},
     "record_background_check": lambda c: {"officer_id": _own(c), "result": "passed"},
     "record_training": lambda c: {"officer_id": f"OFF-{c.side}", "model": "WSO", "course": f"Refresher {c.role}",
@@ -233,15 +231,15 @@ BODIES: dict[str, Body] = {
                                   "credential_no": f"CR-{c.role}-{c.side}", "supervisor": "SDDO, Houston ERO"},
     "suspend_certificate": lambda c: {"officer_id": _own(c), "model": "WSO", "reason": "under investigation"},
     "revoke_certificate": lambda c: {"officer_id": _own(c), "model": "WSO", "reason": "misconduct"},
-    "book_person": lambda c: {"booking_id": f"BK-{c.role}-{c.side}", "facility_id": f"AG-{c.side}-JAIL",
+    "book_person": lambda c: {"booking_id": f"AG-{c.side}.BK-{c.role}", "facility_id": f"AG-{c.side}-JAIL",
                               "person": {"name": "John Doe", "dob": "1985-05-05"}, "charge_status": "pending"},
     "release_from_criminal_custody": lambda c: {"booking_id": _own(c), "reason": "bail"},
-    "lodge_warrant": lambda c: {"warrant_id": f"WR-L-{c.role}-{c.side}", "booking_id": f"BK-L-{c.side}",
+    "lodge_warrant": lambda c: {"warrant_id": f"AG-{c.side}.WR-L-{c.role}", "booking_id": f"BK-L-{c.side}",
                                 "form": "I-200", "number": f"N-{c.role}-{c.side}", "issued_on": "2026-03-01"},
     "cancel_warrant": lambda c: {"warrant_id": _own(c), "reason": "issued in error"},
-    "serve_warrant": lambda c: {"hold_id": f"H-S-{c.role}-{c.side}", "warrant_id": f"WR-S-{c.side}",
+    "serve_warrant": lambda c: {"hold_id": f"AG-{c.side}.H-S-{c.role}", "warrant_id": f"WR-S-{c.side}",
                                 "officer_id": "OFF-A"},
-    "serve_warrant+other_officer": lambda c: {"hold_id": f"H-X-{c.role}-{c.side}", "warrant_id": f"WR-S-{c.side}",
+    "serve_warrant+other_officer": lambda c: {"hold_id": f"AG-{c.side}.H-X-{c.role}", "warrant_id": f"WR-S-{c.side}",
                                               "officer_id": "OFF-B"},
     "interview_status": _jail,
     "issue_detainer": _jail,
@@ -251,9 +249,9 @@ BODIES: dict[str, Body] = {
     "release_hold": lambda c: {"hold_id": _own(c), "reason": "ice_declined"},
     "record_alert": lambda c: {"hold_id": OBJECTS[c.side]["hold"], "threshold": "12h"},
     "acknowledge_alert": lambda c: {"alert_id": OBJECTS[c.side]["alert"]},
-    "set_alert_route": lambda c: {"route_id": f"R-{c.role}-{c.side}", "channel": "webhook",
+    "set_alert_route": lambda c: {"route_id": f"AG-{c.side}.R-{c.role}", "channel": "webhook",
                                   "target": "https://jail.example/alerts", "agency_id": f"AG-{c.side}"},
-    "set_alert_route+field_office": lambda c: {"route_id": f"R-FO-{c.role}-{c.side}", "channel": "email",
+    "set_alert_route+field_office": lambda c: {"route_id": f"{OBJECTS[c.side]['fo']}.R-{c.role}", "channel": "email",
                                                "target": "ero-duty@ice.example",
                                                "field_office_id": OBJECTS[c.side]["fo"]},
     "remove_alert_route": lambda c: {"route_id": _own(c), "reason": "desk closed"},
@@ -466,28 +464,25 @@ def test_reading_alerts_is_logged_with_every_alert_shown(api: Api) -> None:
 
 
 CROSS_SCOPE_CREATES = [
-    ("book_person", "staff-a", {"booking_id": "BK-H-B", "facility_id": "AG-A-JAIL", "charge_status": "pending",
-                                "person": {"name": "Cross Scope", "dob": "1990-01-01"}}, "booking_id", "BK-H-A"),
-    ("register_facility", "admin-a", {"facility_id": "AG-B-JAIL", "agency_id": "AG-A", "name": "X",
-                                      "timezone": "America/Chicago"}, "facility_id", "AG-A-JAIL"),
+    ("book_person", "staff-a", {"facility_id": "AG-A-JAIL", "charge_status": "pending",
+                                "person": {"name": "Cross Scope", "dob": "1990-01-01"}}, "booking_id", "BK-H-B"),
+    ("register_facility", "admin-a", {"agency_id": "AG-A", "name": "X", "timezone": "America/Chicago"},
+     "facility_id", "AG-B-JAIL"),
 ]
 
 
-@pytest.mark.parametrize(("command", "user", "body", "field", "own"), CROSS_SCOPE_CREATES)
-def test_creating_under_an_id_taken_in_another_agency_says_only_that_it_is_not_available(
-        api: Api, command: str, user: str, body: dict[str, Any], field: str, own: str) -> None:
-    """Issue 11: one id namespace for all agencies, so a taken id cannot be created again; the answer says that
-    much only: not "already exists", not whose, no rule of that record, and the attempt is in the access log."""
-    elsewhere = api.command(command, user, **body)
-    problem = elsewhere.json()
-    with api.world.engine.connect() as conn:
-        log = conn.execute(sa.select(access_log.c.resource, access_log.c.outcome).where(
-            access_log.c.principal == user, access_log.c.action == f"command:{command}")
-            .order_by(access_log.c.seq)).all()
-    assert (elsewhere.status_code, problem["detail"], problem.get("rule_id")) == (
-        409, f"{field} {body[field]} is not available; choose another id", None)
-    assert "AG-B" not in elsewhere.text.replace(body[field], "") and "exists" not in elsewhere.text
-    assert tuple(log[-1]) == (f"{field}:{body[field]}", "refused")
-    # Within the caller's scope the record is theirs to read anyway: the rule answers as before.
-    mine = api.command(command, user, **{**body, field: own})
-    assert (mine.status_code, mine.json().get("rule_id")) == (409, "record.unique_id")
+@pytest.mark.parametrize(("command", "user", "body", "field", "theirs"), CROSS_SCOPE_CREATES)
+def test_the_ids_a_caller_creates_are_its_agencys_own_so_no_answer_tells_of_another_agencys(
+        api: Api, command: str, user: str, body: dict[str, Any], field: str, theirs: str) -> None:
+    """Issue 11: ids per agency. A scoped caller's new id begins with its agency and "/", so an id another agency
+    holds is refused exactly as one no one holds: the answer cannot tell them apart."""
+    taken = api.command(command, user, **{**body, field: theirs})
+    free = api.command(command, user, **{**body, field: "NEVER-USED-1"})
+    answers = [(r.status_code, r.json()["detail"].replace(name, "<id>"))
+               for r, name in ((taken, theirs), (free, "NEVER-USED-1"))]
+    assert answers[0] == answers[1] and answers[0][0] == 422, answers
+    assert "AG-B" not in taken.text.replace(theirs, "") and "exists" not in taken.text
+    mine = api.command(command, user, **{**body, field: "AG-A.NEW-1"})
+    again = api.command(command, user, **{**body, field: "AG-A.NEW-1"})
+    # Within the caller's own namespace a taken id is its own agency's record: the rule answers as for any.
+    assert (mine.status_code, again.status_code, again.json().get("rule_id")) == (200, 409, "record.unique_id")

@@ -51,7 +51,7 @@ def test_the_auditor_writes_nothing(two_agencies: World, command: str) -> None:
 
 
 def test_staff_may_book_into_their_own_agencys_jail(two_agencies: World) -> None:
-    result = _as(two_agencies, STAFF_A, "book_person", booking_id="BK-A2", facility_id="AG-A-JAIL",
+    result = _as(two_agencies, STAFF_A, "book_person", booking_id="AG-A.BK-A2", facility_id="AG-A-JAIL",
                  person={"name": "P", "dob": "1990-01-01"}, charge_status="pending")
     assert result["ok"], result
 
@@ -87,7 +87,7 @@ def test_a_supervisor_acts_within_the_field_office_only(two_agencies: World) -> 
 def test_the_actor_is_the_authenticated_principal_not_the_request(two_agencies: World) -> None:
     at = two_agencies.clock + timedelta(minutes=1)
     raw = {"command": "book_person", "idempotency_key": "spoof", "actor": "someone-else", "occurred_at": at.isoformat(),
-           "booking_id": "BK-S", "facility_id": "AG-A-JAIL", "person": {"name": "P", "dob": "1990-01-01"},
+           "booking_id": "AG-A.BK-S", "facility_id": "AG-A-JAIL", "person": {"name": "P", "dob": "1990-01-01"},
            "charge_status": "pending"}
     execute(two_agencies.engine, raw, now=at, policy=two_agencies.policy, principal=STAFF_A)
     import sqlalchemy as sa

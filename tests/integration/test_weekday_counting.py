@@ -67,7 +67,7 @@ def _story() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-SERVE = {"hold_id": "H-1", "warrant_id": "WR-1", "officer_id": "OFF-1"}
+SERVE = {"hold_id": "AG-A.H-1", "warrant_id": "WR-1", "officer_id": "OFF-1"}  # an API caller's ids are its agency's
 
 
 def test_apply_with_a_weekday_policy_gives_the_weekday_deadline(tmp_path: Path, db_url: str,
