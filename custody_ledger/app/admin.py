@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TextIO
 
 import sqlalchemy as sa
@@ -11,11 +12,12 @@ from sqlalchemy.engine import Engine
 from custody_ledger.domain.errors import Conflict, Invalid, NotFound
 from custody_ledger.domain.parse import format_instant
 from custody_ledger.ledger import db, guards, migrate
-from custody_ledger.ledger.schema import agencies, events, field_offices, officers, users
+from custody_ledger.ledger.schema import access_log, agencies, events, field_offices, officers, users
 from custody_ledger.ledger.verify import Report as Report  # the CLI reads verify's answers from here
 from custody_ledger.ledger.verify import verify as verify_chain
 from custody_ledger.ledger.verify import verify_projections as verify_projections
 
+from . import persons
 from .auth import Role, check_scope
 
 
@@ -81,3 +83,15 @@ def export(engine: Engine, out: TextIO) -> int:
             out.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+def searches_for(engine: Engine, name: str, dob: date) -> list[dict[str, object]]:
+    """Who searched for this person (POST /persons/search), from the access log: searches are logged by the
+    person's keyed match token, never the name, so an auditor holding the master key asks by name here."""
+    token = persons.match_token(name, dob, persons.keyring())
+    query = (sa.select(access_log.c.seq, access_log.c.at, access_log.c.principal, access_log.c.role,
+                       access_log.c.agency_id, access_log.c.remote, access_log.c.shown)
+             .where(access_log.c.action == "search_persons", access_log.c.resource == f"persons?match={token}")
+             .order_by(access_log.c.seq))
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]

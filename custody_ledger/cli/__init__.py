@@ -1,7 +1,7 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
 ledger.py (init, apply, seed, verify, export, serve, commands), board.py (holds, board), watch.py (watch),
-outbox.py (outbox list, replay), persons.py (persons rotate-key), trust.py (checkpoint-key new, checkpoint,
+outbox.py (outbox list, replay), persons.py (persons rotate-key, searched), trust.py (checkpoint-key new, checkpoint,
 prove), policy.py (policy show), people.py (user, key, demo-accounts); common.py holds what they share (errors,
 database, moments).
 """
@@ -55,6 +55,7 @@ persons_app = typer.Typer(help="The encrypted person store: re-wrap its data key
                           cls=Group, no_args_is_help=True)
 app.add_typer(persons_app, name="persons")
 persons_app.command("rotate-key", cls=Command)(persons.rotate_key)
+persons_app.command("searched", cls=Command)(persons.searched)
 db_app = typer.Typer(help="The database's own protection (PostgreSQL roles).", cls=Group, no_args_is_help=True)
 app.add_typer(db_app, name="db")
 db_app.command("grant-service-role", cls=Command)(ledger.grant_service_role)

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from custody_ledger.app import persons, watchdog
+from custody_ledger.app import admin, persons, watchdog
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger.schema import holds
 from tests.api.conftest import Api, build_world
@@ -179,6 +179,11 @@ def test_search_finds_a_persons_bookings_in_scope_and_logs_a_token_never_the_nam
     assert searches[1][2] == f"persons?match={token}"  # another spelling, the same token
     text = json.dumps(log).casefold()
     assert [word for word in ("jane", "roe", "1990-01-01") if word in text] == []
+    # An auditor with the master key asks the access log by name: who searched for this person.
+    asked = admin.searches_for(api.world.engine, "Jane Roe", date(1990, 1, 1))
+    other = admin.searches_for(api.world.engine, "Jane Roe", date(1990, 1, 2))
+    assert ([r["principal"] for r in asked], [r["principal"] for r in other]) == (
+        ["staff-a", "sup-fo2", "program-admin"], ["staff-a"])
 
 
 def test_a_sealed_person_is_found_only_by_the_sealed_record_roles(api: Api) -> None:
