@@ -187,18 +187,21 @@ def run(backend: Backend, commands: Sequence[dict[str, Any]], policy: Policy, ar
           f"execute_batch, {prefix_s:.1f} s); large ledger {before['large']:,} events (copy + --fill {args.fill}, "
           f"{fill_s:.1f} s)")
     times: dict[str, list[float]] = {"small": [], "large": []}
+    succeeded: dict[str, int] = {"small": 0, "large": 0}
     for i in range(args.measure):
         small_s, small_outcome = timed(small, commands[next_small + i], policy)
         large_s, large_outcome = timed(large, commands[next_large + i], policy)
         times["small"].append(small_s)
         times["large"].append(large_s)
+        succeeded["small"] += small_outcome[0]
+        succeeded["large"] += large_outcome[0]
         if args.fill == "rows":  # the very same command on both: the same outcome
             assert small_outcome == large_outcome, (small_outcome, large_outcome)
     small.dispose()
     large.dispose()
     for name in ("small", "large"):
         print(f"{name:<6} {before[name]:>10,} events before: {args.measure} commands through execute, one durable "
-              f"transaction each: {summary(times[name])}")
+              f"transaction each ({succeeded[name]} ok): {summary(times[name])}")
     ratio = statistics.median(times["large"]) / statistics.median(times["small"])
     mean_ratio = statistics.fmean(times["large"]) / statistics.fmean(times["small"])
     print(f"ratio large/small: median {ratio:.2f}x (goal <= 1.2x): {'MET' if ratio <= 1.2 else 'MISSED'}; "
