@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from custody_ledger.domain.policy import Policy, PolicyView
 from custody_ledger.ledger import projections
 
+from .persons import Protected
+
 
 @dataclass(frozen=True)
 class Tx:
@@ -49,4 +51,4 @@ class Outcome:
 
     events: list[Any]
     data: dict[str, Any] = field(default_factory=dict)
-    person: Any = None  # a booking's person, encrypted for the person store (app/persons.Protected), never the ledger
+    person: Protected | None = None  # a booking's person, encrypted for the person store, never the ledger
