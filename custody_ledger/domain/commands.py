@@ -50,6 +50,9 @@ AUTHORITY_RULES = (
     "authority.jem", "authority.tfm", "agreement.active_required", "training.refresher",
 )
 _NOTICE = "The day the written notice takes effect: its own day when omitted, never earlier."
+# Ids per agency (app/access.py): what an agency's user creates lives in the agency's namespace.
+_OWN_ID = ("Over the API it begins with the id of the agency it belongs to and a dot (a field office's route: the "
+           "field office's); the program administrator and the command line name ids freely.")
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ class RegisterFacility:
     """Register a jail or detention facility of an agency; acts on people there use its clock."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    facility_id: Annotated[FacilityId, ID, Doc("A new id for the facility.")]
-    agency_id: Annotated[AgencyId, ID, Doc("The agency that runs it.")]
+    facility_id: Annotated[FacilityId, ID, Doc("A new id for the facility. " + _OWN_ID, example="AG-HARRIS.JAIL-2")]
+    agency_id: Annotated[AgencyId, ID, Doc("The agency that runs it.", example="AG-HARRIS")]
     name: Annotated[str, TEXT, Doc("The facility's name.")]
     timezone: Annotated[str, ZONE, Doc("IANA time zone of the facility, e.g. America/Chicago: custody "
                                        "deadlines are shown and agreement dates read in it.",
@@ -97,8 +100,9 @@ class RequestAgreement:
     """An agency asks ICE for a 287(g) agreement under one model."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    agreement_id: Annotated[AgreementId, ID, Doc("A new id for the agreement.")]
-    agency_id: Annotated[AgencyId, ID, Doc("The requesting agency.")]
+    agreement_id: Annotated[AgreementId, ID, Doc("A new id for the agreement. " + _OWN_ID,
+                                                   example="AG-HARRIS.AGR-WSO")]
+    agency_id: Annotated[AgencyId, ID, Doc("The requesting agency.", example="AG-HARRIS")]
     model: Annotated[AgreementModel, Doc("WSO (Warrant Service Officer), JEM (Jail Enforcement Model) or "
                                          "TFM (Task Force Model).")]
 
@@ -162,8 +166,8 @@ class NominateOfficer:
     """An agency nominates one of its officers for 287(g) training and certification."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    officer_id: Annotated[OfficerId, ID, Doc("A new id for the officer.")]
-    agency_id: Annotated[AgencyId, ID, Doc("The officer's agency.")]
+    officer_id: Annotated[OfficerId, ID, Doc("A new id for the officer. " + _OWN_ID, example="AG-HARRIS.OFF-17")]
+    agency_id: Annotated[AgencyId, ID, Doc("The officer's agency.", example="AG-HARRIS")]
     name: Annotated[str, TEXT, Doc("The officer's full name.")]
     badge: Annotated[str, SHORT, Doc("The officer's badge number.")]
 
@@ -259,7 +263,7 @@ class BookPerson:
     """Book a person into a facility on criminal charges."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
-    booking_id: Annotated[BookingId, ID, Doc("A new id for the booking.")]
+    booking_id: Annotated[BookingId, ID, Doc("A new id for the booking. " + _OWN_ID, example="AG-HARRIS.BK-1")]
     facility_id: Annotated[FacilityId, ID, Doc("The facility.")]
     person: Annotated[Person, Doc("Who is booked.")]
     charge_status: Annotated[ChargeStatus, Doc("Whether the charges are pending or the person is convicted.")]
@@ -279,7 +283,7 @@ class LodgeWarrant:
     """Lodge an ICE warrant (I-200 or I-205) against a booked person."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id", "warrant.lodged_while_held")
-    warrant_id: Annotated[WarrantId, ID, Doc("A new id for the warrant.")]
+    warrant_id: Annotated[WarrantId, ID, Doc("A new id for the warrant. " + _OWN_ID, example="AG-HARRIS.WR-9")]
     booking_id: Annotated[BookingId, ID, Doc("The booking of the person it names.")]
     form: Annotated[WarrantForm, Doc("The form of the warrant.")]
     number: Annotated[str, SHORT, Doc("The warrant's number.")]
@@ -303,7 +307,7 @@ class ServeWarrant:
         "record.unique_id", *AUTHORITY_RULES, "wso.own_facility", "wso.after_release", "hold.one_open_per_booking",
         "warrant.servable", "lifecycle.warrant", "custody.serve_within_limit",
     )
-    hold_id: Annotated[HoldId, ID, Doc("A new id for the hold.")]
+    hold_id: Annotated[HoldId, ID, Doc("A new id for the hold. " + _OWN_ID, example="AG-HARRIS.H-1")]
     warrant_id: Annotated[WarrantId, ID, Doc("The lodged warrant served.")]
     officer_id: Annotated[OfficerId, ID, Doc("The serving officer: the caller's own officer record.")]
 
@@ -390,12 +394,12 @@ class SetAlertRoute:
     enter the ledger, and no route can name another's."""
 
     refused_by: ClassVar[tuple[str, ...]] = ()
-    route_id: Annotated[str, ID, Doc("An id for the route, e.g. LOC-desk-mail.")]
+    route_id: Annotated[str, ID, Doc("An id for the route. " + _OWN_ID, example="AG-HARRIS.desk-mail")]
     channel: Annotated[AlertChannel, Doc("webhook (an HTTPS POST, signed) or email.")]
     target: Annotated[str, TEXT, Doc("The webhook's URL or the e-mail address.",
                                      example="https://jail.example/custody-alerts")]
     agency_id: Annotated[AgencyId | None, ID, Doc("The agency whose alerts it receives (or field_office_id).",
-                                                  example="LOC")] = None
+                                                  example="AG-HARRIS")] = None
     field_office_id: Annotated[FieldOfficeId | None, ID, Doc(
         "The field office whose agencies' alerts it receives (or agency_id).", example=OMITTED)] = None
     kinds: Annotated[tuple[WatchKind, ...] | None, Doc("Which moments it receives; all three when omitted.",
