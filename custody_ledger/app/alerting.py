@@ -38,7 +38,7 @@ def message(event: WatchEvent, event_id: str, raised_at: datetime, timezone: str
         "raised_at": present_instant(raised_at), "deadline": present_instant(event.deadline),
         "deadline_local": present_instant(event.deadline, zone),
         "timezone": timezone, "seconds_left": int((event.deadline - raised_at).total_seconds()),
-        "late_seconds": event.late_seconds, "late": event.late_seconds > watch.ON_TIME.total_seconds(),
+        "late_seconds": event.late_seconds, "late": watch.is_late(event.late_seconds),
         "rule_id": rule.id, "citation": rule.cite, "message": rule.text, "next_step": watch.next_step(event.kind),
     }
 

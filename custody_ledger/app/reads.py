@@ -156,7 +156,7 @@ def person_search(conn: Connection, principal: Principal, *, name: str, dob: dat
     _require_mfa(conn, principal, "search_persons", "persons", now, mfa_required)
     keys = persons.keyring()
     subjects = persons.subjects_matching(conn, name, dob, keys)
-    allowed = principal.role.value in policy.at(now, ZoneInfo("UTC")).sealed_record_roles
+    allowed = _sees_sealed(principal, policy, now)
     states = [SubjectState.OPEN.value, *([SubjectState.SEALED.value] if allowed else [])]
     query = _BOOKINGS.where(s.bookings.c.subject_id.in_(subjects), s.subjects.c.state.in_(states),
                             *_scoped(conn, principal, s.bookings.c.agency_id))
@@ -167,11 +167,16 @@ def person_search(conn: Connection, principal: Principal, *, name: str, dob: dat
     return Page(with_people(conn, principal, page.items, policy, now), page.next)
 
 
+def _sees_sealed(principal: Principal, policy: Policy, now: datetime) -> bool:
+    """Whether the caller's role may see a sealed person's data (person.sealed_access)."""
+    return principal.role.value in policy.at(now, ZoneInfo("UTC")).sealed_record_roles
+
+
 def with_people(conn: Connection, principal: Principal, items: list[Item], policy: Policy, now: datetime,
                 *, name_only: bool = False) -> list[Item]:
     """Each item's person, decrypted from the person store (app/persons.py) for those who may see it: a sealed
     record only for the roles the policy names (person.sealed_access), an expunged one for no one."""
-    allowed = principal.role.value in policy.at(now, ZoneInfo("UTC")).sealed_record_roles
+    allowed = _sees_sealed(principal, policy, now)
     visible = [i["subject_id"] for i in items
                if i["person_state"] == SubjectState.OPEN.value or
                (i["person_state"] == SubjectState.SEALED.value and allowed)]
@@ -328,7 +333,7 @@ def alert_item(row: Row[Any], now: datetime, policy: Policy) -> Item:
     item = dict(row._mapping)
     item.update({
         "citation": rule.cite, "message": rule.text, "next_step": watch.next_step(WatchKind(row.kind)),
-        "deadline_local": row.deadline.astimezone(zone), "late": row.late_seconds > watch.ON_TIME.total_seconds(),
+        "deadline_local": row.deadline.astimezone(zone), "late": watch.is_late(row.late_seconds),
         "seconds_left": int((row.deadline - now).total_seconds()), "acknowledged": row.acknowledged_at is not None,
     })
     return item

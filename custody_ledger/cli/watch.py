@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from custody_ledger.app import notify, watchdog
-from custody_ledger.domain.watch import ON_TIME
+from custody_ledger.domain.watch import is_late
 
 from . import common
 from .board import left
@@ -78,7 +78,7 @@ def lines(done: watchdog.Pass) -> list[str]:
     out = []
     for r in done.raised:
         local = _local(r.deadline, r.timezone)
-        late = f", late by {left(r.late_seconds)}" if r.late_seconds > ON_TIME.total_seconds() else ""
+        late = f", late by {left(r.late_seconds)}" if is_late(r.late_seconds) else ""
         error = (r.result.error or {}).get("message")
         state = "replayed" if r.replayed else "ok" if r.result.ok else f"not recorded: {error}"
         out.append(f"{r.kind}  hold {r.hold_id}  {r.threshold}  deadline {local}{late}  [{state}]")

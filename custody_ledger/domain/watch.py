@@ -47,6 +47,11 @@ EXCEEDED = "exceeded"
 # every few seconds is never late by this much; a watchdog that was down is.
 ON_TIME = timedelta(minutes=1)
 
+
+def is_late(late_seconds: int) -> bool:
+    """Whether a moment raised this long after it fell due is shown as late (a watchdog that was down)."""
+    return late_seconds > ON_TIME.total_seconds()
+
 _EVENTS: dict[WatchKind, type[WatchEvent]] = {
     WatchKind.ALERT_RAISED: AlertRaised,
     WatchKind.RELEASE_DUE: ReleaseDue,
@@ -85,11 +90,6 @@ def schedule(hold: Hold, started: PolicyView) -> tuple[Moment, ...]:
     if hold.deadline is None:
         return ()
     return moments(hold.arrested_at, hold.deadline, started.alert_leads, started.limit_grace)
-
-
-def first_due(hold: Hold, started: PolicyView) -> datetime | None:
-    plan = schedule(hold, started)
-    return plan[0].due_at if plan else None
 
 
 def due(hold: Hold, started: PolicyView, now: datetime) -> list[Moment]:
