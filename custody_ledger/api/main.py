@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from custody_ledger import web
 from custody_ledger.app.admin import open_engine
 from custody_ledger.app.auth import LoginThrottle
 from custody_ledger.domain.policy import Policy
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     for module in (docs, auth, reads, commands):
         app.include_router(module.router)
     app.mount(docs.STATIC_URL, docs.static_files(), name="docs-static")
+    web.install(app)  # the pages people work in (web/): the log-in page at /
     return app
 
 

@@ -8,6 +8,7 @@ an object outside them as absent, and appends an access record for any read that
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -31,8 +32,9 @@ from custody_ledger.domain.model import (
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import db
 from custody_ledger.ledger import schema as s
+from custody_ledger.settings import Settings
 
-from . import reads
+from . import admin, checkpoints, reads
 from .access import agencies_in_scope
 from .auth import Forbidden, Principal, Role, log_access
 
@@ -319,6 +321,33 @@ def report(conn: Connection, principal: Principal, *, now: datetime) -> Item:
     return {"open": len(open_rows), "bars": bars, "transferred_30d": ended.get(HoldStatus.TRANSFERRED.value, 0),
             "released_30d": ended.get(HoldStatus.RELEASED.value, 0), "past_limit": past_limit,
             "agreements": agreements, "certified": certified, "refused_30d": refused}
+
+
+# --- verifying the chain --------------------------------------------------------------------------------
+
+
+def verify_ledger(engine: Engine, principal: Principal, *, now: datetime, settings: Settings) -> Item:
+    """`custody-ledger verify` for an auditor's browser: the chain, the receipts and the access log's own chain,
+    then the newest signed checkpoint when the server keeps a log (app/checkpoints.py). The check is logged."""
+    if principal.role not in (Role.AUDITOR, Role.PROGRAM_ADMIN):
+        raise Forbidden(f"the {principal.role.value} role may not verify the ledger", field="role")
+    report = admin.verify(engine)
+    item: Item = {"ok": report.ok, "checked": report.checked, "head_hash": report.head_hash,
+                  "first_broken": report.first_broken, "reason": report.reason, "part": report.part,
+                  "access_checked": report.access_checked, "checkpoint": None, "checkpoint_error": None}
+    if settings.checkpoint_key_file is not None and settings.checkpoint_log is not None:
+        try:
+            verifier = checkpoints.Signer.from_file(settings.checkpoint_key_file).verifier
+            last = checkpoints.last_checkpoint(settings.checkpoint_log, verifier)
+        except checkpoints.CheckpointError as exc:
+            item["checkpoint_error"] = str(exc)
+        else:
+            item["checkpoint"] = None if last is None else {
+                "origin": last.origin, "size": last.size, "root": base64.b64encode(last.root).decode(),
+                "head": last.head, "time": last.time, "covered": last.size <= report.checked}
+    with db.write_transaction(engine) as conn:
+        _log(conn, principal, "verify_ledger", "events", "ok" if report.ok else "broken", now)
+    return item
 
 
 _LOGGED: frozenset[Callable[..., object]] = frozenset({hold_timeline, servable_warrants, serve_preview, events})

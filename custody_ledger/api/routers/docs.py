@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -23,12 +23,6 @@ router = APIRouter(include_in_schema=False)
 def static_files() -> StaticFiles:
     """Mounted at STATIC_URL by create_app."""
     return StaticFiles(directory=STATIC_DIR)
-
-
-@router.api_route("/", methods=["GET", "HEAD"])
-def front_door() -> RedirectResponse:
-    # The web UI will take this place once it exists (issue 8, point 6).
-    return RedirectResponse("/docs", status_code=307)
 
 
 @router.get("/docs")
