@@ -107,7 +107,9 @@ def hold_page(ctx: Ctx, hold_id: str, status: int = 200,
         if render.may(ctx.role, "release_hold"):
             forms.append(command_form("release_hold", "Release from the hold", fixed, failed=failed,
                                       choices={"reason": lawful_releases(hold, warrant)}))
-    return render.page(ctx, "hold.html", status, hold=hold, person=person, person_error=person_error,
+    # A step refused because the hold changed meanwhile has no form left to stand beside: its error leads the page.
+    orphan = failed[1] if failed and all(f.command != failed[0] for f in forms) else None
+    return render.page(ctx, "hold.html", status, orphan=orphan, hold=hold, person=person, person_error=person_error,
                        warrant=warrant, officer=officer, certificate=certificate, timeline=timeline, forms=forms,
                        done=ctx.request.query_params.get("done"),
                        limit_rule=pages.rule_words(ctx.policy, hold["limit_rule_id"], hold["clock_started_at"],
