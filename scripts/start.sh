@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (once) and start Custody Ledger on its embedded default: a SQLite file with demo data,
-# the HTTP API on http://127.0.0.1:8000 (docs at /docs) with its watchdog, and one demo log-in per role.
+# Set up (once) and start Custody Ledger on its embedded default: a SQLite file with demo data, the web UI
+# at http://127.0.0.1:8000/ and the HTTP API (docs at /docs) with its watchdog, and one demo log-in per role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/custody-ledger ] || ! .venv/bin/python -c "import fastapi" 2>/dev/null; then
@@ -22,6 +22,8 @@ if [ "$CUSTODY_LEDGER_DB" = "$PWD/demo.db" ]; then
 fi
 .venv/bin/custody-ledger verify
 .venv/bin/custody-ledger demo-accounts
+echo "Open the web UI at http://127.0.0.1:${PORT:-8000}/ and log in with one of the accounts above"
+echo "(records: holds board; wso: serve a warrant; supervisor: holds and alerts; admin: agreements; auditor: ledger)."
 # The demo turns the second factor off so the published log-ins work; production refuses that.
 export CUSTODY_LEDGER_MFA_REQUIRED="${CUSTODY_LEDGER_MFA_REQUIRED:-false}"
 exec .venv/bin/custody-ledger serve --host 127.0.0.1 --port "${PORT:-8000}"

@@ -229,7 +229,7 @@ def serve(
     policy: PolicyOption = None,
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Do not run the watchdog in this process.")] = False,
 ) -> None:
-    """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs) and, unless --no-watch, the watchdog."""
+    """Start the web UI (at /), the HTTP API (docs at /docs) and, unless --no-watch, the watchdog."""
     import uvicorn
 
     from custody_ledger.api.main import create_app
@@ -251,7 +251,8 @@ def serve(
     engine = common.engine(db)
     if not _port_free(host, port):
         fail(f"cannot listen on {host}:{port}: the port is in use or not available (choose another with --port)")
-    err.print(f"Custody Ledger API on http://{host}:{port}/docs  (database {common.db_url(db)})", highlight=False)
+    err.print(f"Custody Ledger on http://{host}:{port}/  (the web UI: log in there; API docs at /docs; database "
+              f"{common.db_url(db)})", highlight=False)
     rules = common.policy(policy or settings.policy_file)  # the API and its watchdog judge by one policy
     stop = None
     if not no_watch:

@@ -27,6 +27,8 @@ def _board(ctx: Ctx) -> dict[str, Any]:
     mfa = ctx.settings.mfa_required
     alerts = reads.run(ctx.engine, reads.alerts, ctx.principal, now=ctx.now, mfa_required=mfa, policy=ctx.policy,
                        unacknowledged=True, limit=100).items
+    # The most pressing first: the soonest deadline, and for one hold its latest moment (1h before 24h).
+    alerts.sort(key=lambda a: (a["deadline"], -a["stage"]))
     holds = reads.run(ctx.engine, reads.holds, ctx.principal, now=ctx.now, mfa_required=mfa,
                       status=HoldStatus.OPEN.value, limit=BOARD_LIMIT).items
     names = {f["facility_id"]: f["name"] for f in

@@ -30,9 +30,11 @@ def _references(html: str) -> list[str]:
     return [src or url for src, url in _REFERENCE.findall(html)]
 
 
-def test_the_front_door_leads_to_the_docs(client: TestClient) -> None:
+def test_the_front_door_is_the_web_ui_log_in_page(client: TestClient) -> None:
+    # Issue 14: the web UI took the front door the docs held until it existed.
     answers = [client.request(method, "/", follow_redirects=False) for method in ("GET", "HEAD")]
-    assert [(r.status_code, r.headers["location"]) for r in answers] == [(307, "/docs")] * 2
+    assert [r.status_code for r in answers] == [200, 200]
+    assert 'name="password"' in answers[0].text
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
