@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from custody_ledger.app import auth, pages
@@ -50,6 +50,15 @@ def explain(ctx: Ctx, error: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _failure(request: Request, ctx: Ctx | None, exc: Exception) -> Response:
+    try:
+        return _failure_page(request, ctx, exc)
+    except Exception:  # the error page itself failed: a plain answer, still no trace
+        log.exception("web error page failed")
+        return HTMLResponse("<!doctype html><title>Error</title><p>Internal error; nothing was changed.</p>",
+                            status_code=500, headers=render.HEADERS)
+
+
+def _failure_page(request: Request, ctx: Ctx | None, exc: Exception) -> Response:
     if isinstance(exc, LoginRequired):
         return render.redirect("/", request)
     if isinstance(exc, BadForm):

@@ -116,7 +116,8 @@ class Tab:
         # loads nothing inline.
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
             self.page.evaluate(AXE)
-        result: dict[str, Any] = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        result: dict[str, Any] = self.page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})")
         return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
     def check(self, name: str) -> None:
