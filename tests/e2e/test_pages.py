@@ -144,3 +144,17 @@ def _hold_status(engine: Engine, hold_id: str) -> str:
     admin = Principal("admin", Role.PROGRAM_ADMIN)
     item = reads.run(engine, reads.hold, admin, hold_id, now=datetime.now(UTC), mfa_required=False)
     return str(item["status"])
+
+
+def test_with_mfa_the_log_in_needs_the_current_code(engine: Engine) -> None:
+    import pyotp
+
+    secret = auth.add_user(engine, "coded", scene.PASSWORD, Role.FACILITY_STAFF, now=datetime.now(UTC), by="test",
+                           agency_id="AG-A")
+    assert secret is not None
+    client = _client(engine, mfa=True)
+    form = {"username": "coded", "password": scene.PASSWORD}
+    assert client.post("/", data={**form, "csrf": _nonce(client), "totp": "000000"}).status_code == 401
+    answer = client.post("/", data={**form, "csrf": _nonce(client), "totp": pyotp.TOTP(secret).now()},
+                         follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/ui/holds")
