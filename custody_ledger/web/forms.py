@@ -187,12 +187,13 @@ class CommandForm:
 
 
 def command_form(command: str, title: str, fixed: Mapping[str, str] | None = None, *,
-                 choices: Mapping[str, tuple[str, ...]] | None = None,
+                 choices: Mapping[str, tuple[str, ...]] | None = None, prefill: Mapping[str, str] | None = None,
                  failed: tuple[str, Mapping[str, Any], Mapping[str, str]] | None = None) -> CommandForm:
-    """`failed` = (command, error, values sent) of the attempt that just failed: shown on its own form."""
+    """`failed` = (command, error, values sent) of the attempt that just failed: shown on its own form, with the
+    values as typed; otherwise the fields start from `prefill`."""
     mine = failed is not None and failed[0] == command
     return CommandForm(command, title, dict(fixed or {}), uuid.uuid4().hex,
-                       failed[1] if failed and mine else None, failed[2] if failed and mine else None, choices)
+                       failed[1] if failed and mine else None, failed[2] if failed and mine else prefill, choices)
 
 
 def payload(command: str, form: Mapping[str, str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from custody_ledger.app import pages, reads
+from custody_ledger.app.access import NAMESPACE_SEP
 from custody_ledger.domain.errors import Invalid
 from custody_ledger.domain.model import AgreementModel, AgreementStatus, CertificateStatus
 
@@ -45,6 +46,12 @@ def _enum(value: str | None, allowed: type[Any], field: str) -> str | None:
     return value
 
 
+def _create_form(ctx: Ctx, command: str, title: str, new_id: str) -> CommandForm:
+    """A record of the user's own agency, its new id begun in the agency's namespace (app/access.py)."""
+    agency = ctx.principal.agency_id or ""
+    return command_form(command, title, {"agency_id": agency}, prefill={new_id: f"{agency}{NAMESPACE_SEP}"})
+
+
 @router.get("/agreements")
 @page
 def agreements(ctx: Ctx, agency_id: Filter = None, model: Filter = None, status: Filter = None,
@@ -52,9 +59,8 @@ def agreements(ctx: Ctx, agency_id: Filter = None, model: Filter = None, status:
     listing = reads.run(ctx.engine, reads.agreements, ctx.principal, agency_id=_blank(agency_id),
                         model=_enum(model, AgreementModel, "model"), status=_enum(status, AgreementStatus, "status"),
                         after=_blank(after), limit=100)
-    forms = [command_form("request_agreement", "Request an agreement",
-                          {"agency_id": ctx.principal.agency_id or ""})] if render.may(ctx.role, "request_agreement") \
-        else []
+    forms = [_create_form(ctx, "request_agreement", "Request an agreement", "agreement_id")] \
+        if render.may(ctx.role, "request_agreement") else []
     return render.page(ctx, "agreements.html", items=listing.items, next=listing.next, forms=forms,
                        filters={"agency_id": agency_id or "", "model": model or "", "status": status or ""},
                        models=[m.value for m in AgreementModel], statuses=[s.value for s in AgreementStatus])
@@ -80,9 +86,8 @@ def agreement(ctx: Ctx, agreement_id: str) -> Response:
 def officers(ctx: Ctx, agency_id: Filter = None, after: Filter = None) -> Response:
     listing = reads.run(ctx.engine, reads.officers, ctx.principal, agency_id=_blank(agency_id), after=_blank(after),
                         limit=100)
-    forms = [command_form("nominate_officer", "Nominate an officer",
-                          {"agency_id": ctx.principal.agency_id or ""})] if render.may(ctx.role, "nominate_officer") \
-        else []
+    forms = [_create_form(ctx, "nominate_officer", "Nominate an officer", "officer_id")] \
+        if render.may(ctx.role, "nominate_officer") else []
     return render.page(ctx, "officers.html", items=listing.items, next=listing.next, forms=forms,
                        filters={"agency_id": agency_id or ""})
 
