@@ -1,7 +1,8 @@
 """The web tests' world, anchored on the real clock (countdowns must move): one field office; agency AG-A (a Texas
-jail, WSO agreement, no IGSA) with open holds due in 30 min, 3 h and 18 h, a person released ten minutes ago with
-a lodged warrant, and one released 49 h ago whose limit has run out; agency AG-B (Florida, with an IGSA) with one
-hold under it. The watchdog has run once, so the hold due soonest has alerts. One user per role."""
+jail, WSO agreement, no IGSA) with open holds due in 30 min, 3 h, 18 h and 28 h, people released ten and five
+minutes ago with lodged warrants, and one released 49 h ago whose limit has run out; agency AG-B (Florida, with
+an IGSA) with one hold under it. The watchdog has run once, so the holds due soonest have alerts. One user per
+role."""
 
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ def build(engine: Engine, policy: Policy, now: datetime | None = None) -> dateti
     w.clock = now - timedelta(hours=2)
     serve = booked_with_warrant(w, "BK-SERVE")
     w.ok("release_from_criminal_custody", at=now - timedelta(minutes=10), booking_id="BK-SERVE", reason="bail")
-    assert (late, serve) == ("WR-BK-LATE", "WR-BK-SERVE")
+    spare = booked_with_warrant(w, "BK-NEXT")
+    w.ok("release_from_criminal_custody", at=now - timedelta(minutes=5), booking_id="BK-NEXT", reason="bail")
+    assert (late, serve, spare) == ("WR-BK-LATE", "WR-BK-SERVE", "WR-BK-NEXT")
     watchdog.raise_due(engine, now=now, policy=policy)
     for user, (role, scope) in USERS.items():
         auth.add_user(engine, user, PASSWORD, role, now=now, by="e2e", with_mfa=False, **scope)

@@ -29,6 +29,19 @@ def test_the_log_in_page_is_accessible_and_refuses_a_wrong_password(tab: Tab) ->
     assert "wrong password" in tab.page.inner_text("[role=alert]")
 
 
+def test_log_in_and_acknowledge_by_keyboard_alone(tab: Tab) -> None:
+    tab.go("/")
+    assert tab.page.evaluate("document.activeElement.id") == "username"  # the page starts where typing does
+    tab.page.keyboard.type("records")
+    tab.page.keyboard.press("Tab")
+    tab.page.keyboard.type(scene.PASSWORD)
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_url(re.compile(r"/ui/holds$"))
+    tab.page.focus("ul.alerts li.alert button")
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_selector("li.acknowledged")
+
+
 def test_the_board_counts_down_and_colours_the_hold_due_within_the_hour(tab: Tab) -> None:
     tab.login("records")
     row = tab.page.locator("tr", has=tab.page.locator("a", has_text="H-DUE"))
@@ -130,3 +143,51 @@ def test_every_page_is_accessible_at_desktop_and_phone_width(tab: Tab, user: str
     response = tab.go(path)
     assert response.status == 200
     tab.check(name)
+
+
+def test_an_agency_nominates_an_officer_and_ice_records_the_background_check(tab: Tab) -> None:
+    tab.login("agency-admin")
+    tab.go("/ui/officers")
+    assert tab.page.input_value("#nominate_officer-officer_id") == "AG-A."
+    tab.page.fill("#nominate_officer-officer_id", "AG-A.OFF-9")
+    tab.page.fill("#nominate_officer-name", "Officer Nine")
+    tab.page.fill("#nominate_officer-badge", "A9")
+    tab.page.click("text=Nominate an officer >> nth=-1")
+    tab.page.wait_for_url(re.compile(r"/ui/officers/AG-A\.OFF-9\?done=nominate_officer"))
+    tab.page.click("text=Log out")
+    tab.login("supervisor")
+    tab.go("/ui/officers/AG-A.OFF-9")
+    tab.page.select_option("#record_background_check-result", "passed")
+    tab.page.click("text=Record the background check >> nth=-1")
+    tab.page.wait_for_url(re.compile(r"done=record_background_check"))
+    assert "passed" in tab.page.inner_text("dl")
+
+
+def test_a_program_administrator_suspends_and_reinstates_an_agreement(tab: Tab) -> None:
+    tab.login("admin")
+    tab.go("/ui/agreements/AGR-AG-B-WSO")
+    tab.page.fill("#suspend_agreement-reason", "Steering committee review")
+    tab.page.click("text=Suspend the agreement >> nth=-1")
+    tab.page.wait_for_url(re.compile(r"done=suspend_agreement"))
+    assert "suspended" in tab.page.inner_text("dl")
+    tab.page.fill("#reinstate_agreement-reason", "Review closed")
+    tab.page.click("text=Reinstate the agreement >> nth=-1")
+    tab.page.wait_for_url(re.compile(r"done=reinstate_agreement"))
+    assert "active" in tab.page.inner_text("dl")
+
+
+def test_a_serve_refused_on_confirm_shows_the_rule_beside_the_button(tab: Tab, site: Site) -> None:
+    tab.login("wso")
+    tab.go("/ui/serve/WR-BK-NEXT")
+    # Meanwhile the program suspends the agency's agreement: the preview the officer reads is out of date.
+    assert scene.run(site.engine, site.policy, "suspend_agreement", agreement_id="AGR-AG-A-WSO",
+                     reason="suspended while the officer looked")["ok"]
+    try:
+        tab.page.click("text=Confirm: serve the warrant")
+        error = tab.page.locator("#form-serve_warrant [role=alert]")
+        assert "agreement.active_required" in error.inner_text()
+        assert "No delegated authority without a written agreement" in error.inner_text()
+        tab.check("serve-refused-on-confirm")
+    finally:
+        assert scene.run(site.engine, site.policy, "reinstate_agreement", agreement_id="AGR-AG-A-WSO",
+                         reason="reinstated after the test")["ok"]

@@ -138,7 +138,7 @@ def test_serve_listens_on_the_host_and_port_given_and_serves_docs_and_a_demo_log
         server.terminate()
         _, stderr = server.communicate(timeout=10)
     assert (accounts.exit_code, "X-API-Key: clk_" in accounts.stdout, docs, bool(token),
-            f"http://127.0.0.1:{port}/docs" in stderr, "MFA is OFF" in stderr) == (0, True, 200, True, True, True)
+            f"http://127.0.0.1:{port}/ " in stderr, "MFA is OFF" in stderr) == (0, True, 200, True, True, True)
 
 
 @pytest.mark.parametrize(("args", "named"), [
