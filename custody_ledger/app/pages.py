@@ -3,16 +3,16 @@ what serving one would do, an agreement's history, the ledger filtered, and the 
 
 Same contract as reads.py: every reader takes (conn, principal, ...), sees only the caller's agencies, answers
 an object outside them as absent, and appends an access record for any read that touches a person's record
-(DESIGN.md guarantee 7), in the read's own transaction (`run`).
+(DESIGN.md guarantee 7), in the read's own transaction: run them with `reads.run` (`reads.logs_access` marks
+the readers that log).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -38,8 +38,6 @@ from . import admin, checkpoints, reads
 from .access import agencies_in_scope
 from .auth import Forbidden, Principal, Role, log_access
 
-P = ParamSpec("P")
-T = TypeVar("T")
 Item = dict[str, Any]
 
 # The rule that governs each kind of event on a hold's timeline, where the event does not name its own
@@ -55,20 +53,6 @@ _EVENT_RULES = {
 }
 _RELEASE_RULES = {"limit_reached": "release.limit_reached", "warrant_cancelled": "release.warrant_cancelled"}
 SERVABLE = (WarrantForm.I200.value, WarrantForm.I205.value)
-
-
-def run(engine: Engine, reader: Callable[Concatenate[Connection, Principal, P], T], principal: Principal,
-        *args: P.args, **kwargs: P.kwargs) -> T:
-    """One read in its own transaction, as a writer when it logs (see reads.run for why); the access record of
-    a refused read commits before the refusal is raised."""
-    failure: DomainError | None = None
-    with (db.writer(engine) if reader in _LOGGED else engine.connect()) as conn, conn.begin():
-        try:
-            return reader(conn, principal, *args, **kwargs)
-        except DomainError as error:
-            failure = error
-    assert failure is not None
-    raise failure
 
 
 def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime,
@@ -110,6 +94,7 @@ def rule_words(policy: Policy, rule_id: str | None, at: datetime, timezone: str)
 # --- a hold's timeline -----------------------------------------------------------------------------------
 
 
+@reads.logs_access
 def hold_timeline(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool,
                   policy: Policy) -> list[Item]:
     """Every event of the hold, its booking and its warrant, its alerts and flags, oldest first: each with the
@@ -158,6 +143,7 @@ _SERVABLE = (sa.select(s.warrants.c.warrant_id, s.warrants.c.form, s.warrants.c.
              .join(s.facilities, s.facilities.c.facility_id == s.bookings.c.facility_id))
 
 
+@reads.logs_access
 def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
                       policy: Policy, limit: int = 100) -> list[Item]:
     """Lodged I-200/I-205 warrants of people released from criminal custody and under no open hold, most
@@ -174,6 +160,7 @@ def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, 
     return reads.with_people(conn, principal, items, policy, now, name_only=True)
 
 
+@reads.logs_access
 def serve_preview(conn: Connection, principal: Principal, warrant_id: str, *, now: datetime, mfa_required: bool,
                   policy: Policy) -> Item:
     """What serving this warrant now would do: the deadline it would open (none under an IGSA), counted as
@@ -263,6 +250,7 @@ def agreement(conn: Connection, principal: Principal, agreement_id: str) -> Item
 # --- the ledger ------------------------------------------------------------------------------------------
 
 
+@reads.logs_access
 def events(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, type: str | None = None,
            stream: str | None = None, after: int | None = None, before: int | None = None,
            limit: int = 50) -> reads.Page:
@@ -348,6 +336,3 @@ def verify_ledger(engine: Engine, principal: Principal, *, now: datetime, settin
     with db.write_transaction(engine) as conn:
         _log(conn, principal, "verify_ledger", "events", "ok" if report.ok else "broken", now)
     return item
-
-
-_LOGGED: frozenset[Callable[..., object]] = frozenset({hold_timeline, servable_warrants, serve_preview, events})

@@ -54,7 +54,8 @@ def run(engine: Engine, reader: Callable[Concatenate[Connection, Principal, P], 
     # A person-record read appends to the access log, so it starts as a writer: on SQLite a read
     # transaction that later writes fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
     # Other reads stay plain readers, which never hold up a command.
-    with (db.writer(engine) if reader in _LOGGED else engine.connect()) as conn, conn.begin():
+    with (db.writer(engine) if reader in _LOGGED or reader in _LOGGED_ELSEWHERE else engine.connect()) as conn, \
+            conn.begin():
         try:
             return reader(conn, principal, *args, **kwargs)
         except DomainError as error:
@@ -352,6 +353,15 @@ def access_log(conn: Connection, principal: Principal, *, principal_id: str | No
 # Readers that append an access record (person records, and the ledger that contains them).
 _LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events,
                                                      alerts, person_search})
+# The same, declared by other app modules (app/pages.py) with `logs_access`.
+_LOGGED_ELSEWHERE: set[Callable[..., object]] = set()
+R = TypeVar("R", bound=Callable[..., object])
+
+
+def logs_access(reader: R) -> R:
+    """Marks a reader of another module that appends access records, so `run` opens it as a writer."""
+    _LOGGED_ELSEWHERE.add(reader)
+    return reader
 
 
 # --- scope, paging and the access record ----------------------------------------------------------------

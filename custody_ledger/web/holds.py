@@ -97,7 +97,7 @@ def hold_page(ctx: Ctx, hold_id: str, status: int = 200,
     warrant, _ = _maybe(ctx, reads.warrant, hold["warrant_id"], now=ctx.now, mfa_required=mfa)
     officer, _ = _maybe(ctx, reads.officer, hold["officer_id"])
     certificate = next((c for c in (officer or {}).get("certificates", []) if c["model"] == "WSO"), None)
-    timeline = pages.run(ctx.engine, pages.hold_timeline, ctx.principal, hold_id, now=ctx.now, mfa_required=mfa,
+    timeline = reads.run(ctx.engine, pages.hold_timeline, ctx.principal, hold_id, now=ctx.now, mfa_required=mfa,
                          policy=ctx.policy)
     forms = []
     if hold["status"] == HoldStatus.OPEN.value:

@@ -24,7 +24,7 @@ Seq = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 @page
 def ledger(ctx: Ctx, type: Text = None, stream: Text = None, after: Seq = None, before: Seq = None) -> Response:
     """Newest first; `after` pages to older events, `before` to newer ones."""
-    events = pages.run(ctx.engine, pages.events, ctx.principal, now=ctx.now, mfa_required=ctx.settings.mfa_required,
+    events = reads.run(ctx.engine, pages.events, ctx.principal, now=ctx.now, mfa_required=ctx.settings.mfa_required,
                        type=type or None, stream=stream or None, after=after, before=before)
     return render.page(ctx, "ledger.html", events=events.items, filters={"type": type or "", "stream": stream or ""},
                        older=events.items[-1]["seq"] if events.items else None,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from custody_ledger.app import pages
+from custody_ledger.app import pages, reads
 from custody_ledger.app.access import NAMESPACE_SEP
 from custody_ledger.app.auth import Forbidden
 
@@ -31,7 +31,7 @@ def _officer(ctx: Ctx) -> str:
 @page
 def servable(ctx: Ctx) -> Response:
     _officer(ctx)
-    warrants = pages.run(ctx.engine, pages.servable_warrants, ctx.principal, now=ctx.now,
+    warrants = reads.run(ctx.engine, pages.servable_warrants, ctx.principal, now=ctx.now,
                          mfa_required=ctx.settings.mfa_required, policy=ctx.policy)
     return render.page(ctx, "serve.html", warrants=warrants)
 
@@ -39,7 +39,7 @@ def servable(ctx: Ctx) -> Response:
 def preview_page(ctx: Ctx, warrant_id: str, status: int = 200,
                  failed: tuple[str, Mapping[str, Any], Mapping[str, str]] | None = None) -> Response:
     officer = _officer(ctx)
-    preview = pages.run(ctx.engine, pages.serve_preview, ctx.principal, warrant_id, now=ctx.now,
+    preview = reads.run(ctx.engine, pages.serve_preview, ctx.principal, warrant_id, now=ctx.now,
                         mfa_required=ctx.settings.mfa_required, policy=ctx.policy)
     # The hold's id is the agency's own (app/access.py namespaces), made here so the officer types nothing.
     hold_id = f"{preview['agency_id']}{NAMESPACE_SEP}H-{ctx.now:%Y%m%d%H%M}-{secrets.token_hex(2)}"

@@ -31,7 +31,7 @@ def _logged(engine: Engine, user: str, action: str) -> list[dict[str, object]]:
 
 def test_a_hold_timeline_names_each_events_rule_and_receipt_and_is_logged(engine: Engine, policy: Policy,
                                                                           now: datetime) -> None:
-    timeline = pages.run(engine, pages.hold_timeline, RECORDS, "H-DUE", now=now, mfa_required=False, policy=policy)
+    timeline = reads.run(engine, pages.hold_timeline, RECORDS, "H-DUE", now=now, mfa_required=False, policy=policy)
     kinds = [e["type"] for e in timeline]
     assert kinds[:5] == ["person_booked", "warrant_lodged", "released_from_criminal_custody", "warrant_served",
                          "hold_opened"]
@@ -43,40 +43,40 @@ def test_a_hold_timeline_names_each_events_rule_and_receipt_and_is_logged(engine
 def test_a_hold_of_another_agency_has_no_timeline_and_the_attempt_is_logged(engine: Engine, policy: Policy,
                                                                             now: datetime) -> None:
     with pytest.raises(NotFound):
-        pages.run(engine, pages.hold_timeline, RECORDS, "H-IGSA", now=now, mfa_required=False, policy=policy)
+        reads.run(engine, pages.hold_timeline, RECORDS, "H-IGSA", now=now, mfa_required=False, policy=policy)
     assert [r["outcome"] for r in _logged(engine, "records", "read_hold_timeline")] == ["not_found"]
 
 
 def test_the_serve_preview_shows_the_deadline_48_hours_after_the_release(engine: Engine, policy: Policy,
                                                                          now: datetime) -> None:
-    found = pages.run(engine, pages.servable_warrants, WSO, now=now, mfa_required=False, policy=policy)
+    found = reads.run(engine, pages.servable_warrants, WSO, now=now, mfa_required=False, policy=policy)
     assert [w["warrant_id"] for w in found] == ["WR-BK-NEXT", "WR-BK-SERVE", "WR-BK-LATE"]  # latest release first
-    preview = pages.run(engine, pages.serve_preview, WSO, "WR-BK-SERVE", now=now, mfa_required=False,
+    preview = reads.run(engine, pages.serve_preview, WSO, "WR-BK-SERVE", now=now, mfa_required=False,
                         policy=policy)
     assert preview["refusal"] is None
     assert preview["deadline"] == preview["released_at"] + timedelta(hours=48)
 
 
 def test_the_serve_preview_refuses_once_the_limit_has_run_out(engine: Engine, policy: Policy, now: datetime) -> None:
-    preview = pages.run(engine, pages.serve_preview, WSO, "WR-BK-LATE", now=now, mfa_required=False, policy=policy)
+    preview = reads.run(engine, pages.serve_preview, WSO, "WR-BK-LATE", now=now, mfa_required=False, policy=policy)
     assert (preview["refusal"]["rule_id"], preview["deadline"]) == ("custody.serve_within_limit", None)
 
 
 def test_person_reads_need_the_second_factor_when_it_is_required(engine: Engine, policy: Policy,
                                                                   now: datetime) -> None:
     with pytest.raises(Forbidden):
-        pages.run(engine, pages.servable_warrants, WSO, now=now, mfa_required=True, policy=policy)
+        reads.run(engine, pages.servable_warrants, WSO, now=now, mfa_required=True, policy=policy)
 
 
 def test_the_ledger_filter_pages_newest_first_and_is_for_auditors(engine: Engine, now: datetime) -> None:
-    first = pages.run(engine, pages.events, AUDITOR, now=now, mfa_required=False, type="hold_opened", limit=2)
+    first = reads.run(engine, pages.events, AUDITOR, now=now, mfa_required=False, type="hold_opened", limit=2)
     seqs = [e["seq"] for e in first.items]
     assert seqs == sorted(seqs, reverse=True) and first.next == seqs[-1]
-    older = pages.run(engine, pages.events, AUDITOR, now=now, mfa_required=False, type="hold_opened",
+    older = reads.run(engine, pages.events, AUDITOR, now=now, mfa_required=False, type="hold_opened",
                       after=first.next, limit=50)
     assert all(e["seq"] < seqs[-1] and e["type"] == "hold_opened" for e in older.items)
     with pytest.raises(Forbidden):
-        pages.run(engine, pages.events, RECORDS, now=now, mfa_required=False)
+        reads.run(engine, pages.events, RECORDS, now=now, mfa_required=False)
 
 
 def test_the_report_counts_only_the_callers_agencies(engine: Engine, now: datetime) -> None:
