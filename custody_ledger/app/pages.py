@@ -156,6 +156,10 @@ def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, 
         *_scoped(conn, principal, s.warrants.c.agency_id),
     ).order_by(s.bookings.c.released_at.desc(), s.warrants.c.warrant_id).limit(limit)).all()
     items = [dict(row._mapping) for row in rows]
+    for item in items:
+        # Whether the limit counted from the release has run out: such a person had to be released, not arrested.
+        limit_end = _limit_if_served(policy, item["released_at"], now, item["timezone"])[1]
+        item.update(limit_end=limit_end, too_late=limit_end is not None and now >= limit_end)
     _log(conn, principal, "list_servable_warrants", "warrants?servable", "ok", now, [i["warrant_id"] for i in items])
     return reads.with_people(conn, principal, items, policy, now, name_only=True)
 
@@ -180,11 +184,8 @@ def serve_preview(conn: Connection, principal: Principal, warrant_id: str, *, no
     igsa = _has_igsa(conn, row.agency_id)
     item.update(igsa=igsa, refusal=None, clock_started_at=None, deadline=None, deadline_local=None, limit_rule=None)
     if refusal is None and row.released_at is not None:
-        start = clock.clock_start(row.released_at, now)
-        started = policy.at(start, zone)
-        terms = started.custody_limit
-        limit_end = clock.deadline(start, terms.limit, terms.counting, zone, started.is_holiday)
-        item.update(clock_started_at=start, limit_rule=rule_words(policy, terms.rule.id, start, row.timezone))
+        start, limit_end, rule_id = _limit_if_served(policy, row.released_at, now, row.timezone)
+        item.update(clock_started_at=start, limit_rule=rule_words(policy, rule_id, start, row.timezone))
         if limit_end is not None and now >= limit_end:
             refusal = ("custody.serve_within_limit", f"The limit counted from the release ran out at "
                        f"{limit_end.astimezone(zone):%a %d %b %Y %H:%M %Z}; the person had to be released.")
@@ -195,6 +196,17 @@ def serve_preview(conn: Connection, principal: Principal, warrant_id: str, *, no
         words = rule_words(policy, refusal[0], now, row.timezone) or {"rule_id": refusal[0]}
         item["refusal"] = {**words, "message": refusal[1]}
     return item
+
+
+def _limit_if_served(policy: Policy, released_at: datetime, now: datetime,
+                     timezone: str) -> tuple[datetime, datetime | None, str]:
+    """(clock start, end of the limit, its rule) of a hold opened now, counted as domain/custody.py counts it: from
+    the earlier of release and arrest, under the rule in force on the facility's day the clock started."""
+    zone = ZoneInfo(timezone)
+    start = clock.clock_start(released_at, now)
+    started = policy.at(start, zone)
+    terms = started.custody_limit
+    return start, clock.deadline(start, terms.limit, terms.counting, zone, started.is_holiday), terms.rule.id
 
 
 def _serve_refusal(conn: Connection, principal: Principal, row: Any, now: datetime) -> tuple[str, str] | None:

@@ -50,7 +50,9 @@ def test_a_hold_of_another_agency_has_no_timeline_and_the_attempt_is_logged(engi
 def test_the_serve_preview_shows_the_deadline_48_hours_after_the_release(engine: Engine, policy: Policy,
                                                                          now: datetime) -> None:
     found = reads.run(engine, pages.servable_warrants, WSO, now=now, mfa_required=False, policy=policy)
-    assert [w["warrant_id"] for w in found] == ["WR-BK-NEXT", "WR-BK-SERVE", "WR-BK-LATE"]  # latest release first
+    # Latest release first; the one whose limit ran out is listed as such.
+    assert [(w["warrant_id"], w["too_late"]) for w in found] == [
+        ("WR-BK-NEXT", False), ("WR-BK-SERVE", False), ("WR-BK-LATE", True)]
     preview = reads.run(engine, pages.serve_preview, WSO, "WR-BK-SERVE", now=now, mfa_required=False,
                         policy=policy)
     assert preview["refusal"] is None
