@@ -104,13 +104,13 @@ def may(role: Role, command: str) -> bool:
 
 def page(ctx: Ctx | None, template: str, status: int = 200, request: Request | None = None,
          **values: Any) -> HTMLResponse:
-    """A full page, or its fragment when htmx asks for one (the template decides what a fragment is)."""
+    """A page (or a fragment: a template that extends nothing) with the headers every page carries."""
     request = request or (ctx.request if ctx else None)
     nav = [] if ctx is None else [(label, href) for label, href, roles in NAV if ctx.role in roles]
     current = request.url.path if request is not None else ""
     html = ENV.get_template(template).render(
         ctx=ctx, nav=nav, current=current, may=(lambda c: may(ctx.role, c)) if ctx else (lambda c: False),
-        now=ctx.now if ctx else None, htmx=bool(request and request.headers.get("hx-request")), **values)
+        now=ctx.now if ctx else None, **values)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
