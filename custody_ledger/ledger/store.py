@@ -1,7 +1,8 @@
 """The append-only event store: hash-chained appends, idempotency results, stream positions.
 
-Callers hold the writer lock (db.writer / db.take_append_lock) for the whole transaction, so the
-last row read here is the last row committed and sequence numbers never fork.
+Rows are written by the transaction's Unit (ledger/unit.py); callers hold the writer lock (db.writer /
+db.take_append_lock) for the whole transaction, so the head read there is the last row committed and
+sequence numbers never fork.
 """
 
 from __future__ import annotations
@@ -44,8 +45,6 @@ class EventRow:
                 "hash": self.hash}
 
 
-_INSERT_EVENTS = events.insert()
-_INSERT_RESULT = command_results.insert()
 _HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 
 
@@ -54,8 +53,8 @@ def head(conn: Connection) -> tuple[int, str]:
     return (0, codec.GENESIS) if row is None else (int(row.seq), row.hash)
 
 
-def append(
-    conn: Connection,
+def chain(
+    head: tuple[int, str],
     new_events: Sequence[object],
     *,
     occurred_at: datetime,
@@ -63,7 +62,8 @@ def append(
     actor: str,
     idempotency_key: str,
 ) -> list[EventRow]:
-    seq, prev = head(conn)
+    """The rows that append `new_events` after `head`, each hashed over the previous hash and itself."""
+    seq, prev = head
     rows: list[EventRow] = []
     for event in new_events:
         seq += 1
@@ -71,8 +71,6 @@ def append(
                        actor, idempotency_key, codec.encode_payload(event), prev)
         prev = codec.chain_hash(prev, codec.record_bytes(row))
         rows.append(replace(row, hash=prev))
-    if rows:
-        conn.execute(_INSERT_EVENTS, [r.columns() for r in rows])
     return rows
 
 
@@ -120,11 +118,15 @@ def find_result(conn: Connection, key: str) -> tuple[str, dict[str, Any]] | None
     return None if row is None else (row.fingerprint, json.loads(row.result))
 
 
-def save_result(
-    conn: Connection, key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
-) -> None:
-    conn.execute(
-        _INSERT_RESULT,
-        {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
-         "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at},
-    )
+def find_results(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The stored results under any of `keys` (a batch's), by key."""
+    query = sa.select(command_results.c.idempotency_key, command_results.c.fingerprint, command_results.c.result
+                      ).where(command_results.c.idempotency_key.in_(list(keys)))
+    return {row.idempotency_key: (row.fingerprint, json.loads(row.result)) for row in conn.execute(query)}
+
+
+def result_row(key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
+               ) -> dict[str, Any]:
+    """A command_results row: what a replay of `key` answers."""
+    return {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
+            "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at}

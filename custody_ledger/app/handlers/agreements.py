@@ -12,7 +12,6 @@ from custody_ledger.domain.commands import (
     ReviewAgreement,
     SignAgreement,
 )
-from custody_ledger.ledger.schema import certificates
 
 from ..context import Outcome, Tx
 
@@ -53,5 +52,5 @@ def sign_agreement(tx: Tx, _: str, cmd: SignAgreement) -> Outcome:
 def change_agreement(tx: Tx, _: str, cmd: AgreementNotice) -> Outcome:
     """suspend_agreement, reinstate_agreement, terminate_agreement: the domain tells them apart by type."""
     agreement = tx.load("agreement", agreement_id=cmd.agreement_id)
-    under = tx.load_where("certificate", certificates.c.agreement_id == cmd.agreement_id)
+    under = tx.children("certificate", agreement_id=cmd.agreement_id)
     return Outcome(list(rules.decide_change_agreement(cmd, agreement, under, tx.view)))
