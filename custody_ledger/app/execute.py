@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from sqlalchemy.engine import Engine
 
 from custody_ledger.domain import timing
@@ -24,7 +23,7 @@ from custody_ledger.domain.events import ActionRefused, PersonExpunged, event_st
 from custody_ledger.domain.history import Entry
 from custody_ledger.domain.instants import present_text
 from custody_ledger.domain.policy import Policy
-from custody_ledger.ledger import projections, store, unit
+from custody_ledger.ledger import codec, projections, store, unit
 
 from . import alerting, calendar, persons
 from .access import authorize_command, log_denial, require_role
@@ -142,7 +141,7 @@ def execute_batch(
 
 def fingerprint(raw: Mapping[str, Any]) -> str:
     """What the idempotency key promises: the same key must come with the same command."""
-    return hashlib.sha256(rfc8785.dumps(persons.blinded(raw, persons.keyring()))).hexdigest()
+    return hashlib.sha256(codec.canonical(persons.blinded(raw, persons.keyring()))).hexdigest()
 
 
 def _apply(work: unit.Unit, env: Envelope, fp: str, now: datetime, policy: Policy, *,

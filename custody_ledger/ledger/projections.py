@@ -166,7 +166,8 @@ def stream_of(kind_name: str, key: dict[str, Any]) -> str:
 
 def entity(unit: Unit, kind_name: str, **key: Any) -> Any:
     """One entity by its key, or None, read through the write transaction's cache."""
-    return unit.entity(identity(kind_name, key), lambda conn: load(conn, kind_name, **key))
+    kind = KINDS[kind_name]
+    return unit.entity(identity(kind_name, key), kind.table, kind.keys, lambda row: parse(kind.entity, row))
 
 
 def children(unit: Unit, kind_name: str, column: str, value: Any) -> list[Any]:

@@ -21,7 +21,7 @@ from custody_ledger.domain.events import event_stream, event_type
 from custody_ledger.domain.history import Entry
 
 from . import codec
-from .schema import command_results, events
+from .schema import events
 
 
 @dataclass(frozen=True)
@@ -106,23 +106,6 @@ def history(conn: Connection, stream: str) -> list[Entry]:
     """Every event of one stream, in recording order, for judging what stood at a moment."""
     rows = conn.execute(_HISTORY, {"stream": stream})
     return [Entry(codec.decode_payload(r.type, r.payload), r.occurred_at) for r in rows]
-
-
-_FIND = sa.select(command_results.c.fingerprint, command_results.c.result).where(
-    command_results.c.idempotency_key == sa.bindparam("key")
-)
-
-
-def find_result(conn: Connection, key: str) -> tuple[str, dict[str, Any]] | None:
-    row = conn.execute(_FIND, {"key": key}).first()
-    return None if row is None else (row.fingerprint, json.loads(row.result))
-
-
-def find_results(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The stored results under any of `keys` (a batch's), by key."""
-    query = sa.select(command_results.c.idempotency_key, command_results.c.fingerprint, command_results.c.result
-                      ).where(command_results.c.idempotency_key.in_(list(keys)))
-    return {row.idempotency_key: (row.fingerprint, json.loads(row.result)) for row in conn.execute(query)}
 
 
 def result_row(key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime

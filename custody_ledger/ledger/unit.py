@@ -71,11 +71,36 @@ def _insert(table: sa.Table, dialect: Dialect, upsert_keys: tuple[str, ...] = ()
         others = [c for c in columns if c not in upsert_keys]
         sql += (f" ON CONFLICT ({', '.join(quote(k) for k in upsert_keys)}) DO UPDATE SET "
                 + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in others))
-    processors = tuple(table.c[c].type.bind_processor(dialect) for c in columns)
+    processors = tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
     return Insert(sql, columns, processors)
 
 
+@dataclass(frozen=True)
+class Select:
+    """A SELECT of a table's rows by equality on some columns, each column read back through its own type."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Processor, ...]
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        return {c: v if p is None else p(v)
+                for c, v, p in zip(self.columns, values, self.processors, strict=True)}
+
+
+@cache
+def _select(table: sa.Table, dialect: Dialect, where: tuple[str, ...]) -> Select:
+    columns = tuple(c.name for c in table.columns)
+    quote = dialect.identifier_preparer.quote
+    sql = (f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
+           + " AND ".join(f"{quote(c)} = {_marker(dialect)}" for c in where))
+    processors = tuple(table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    return Select(sql, columns, processors)
+
+
 _HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+_RESULT = "SELECT fingerprint, result FROM command_results WHERE idempotency_key = {0}"
+_RESULTS = "SELECT idempotency_key, fingerprint, result FROM command_results WHERE idempotency_key IN ({0})"
 
 
 class Unit:
@@ -104,13 +129,23 @@ class Unit:
         self.flush()
         return self.conn
 
-    def entity(self, ident: Ident, load: Callable[[Connection], Any]) -> Any:
-        """The entity `ident` (None: it does not exist), `load` reading it on a miss."""
+    def entity(self, ident: Ident, table: sa.Table, keys: tuple[str, ...], make: Callable[[dict[str, Any]], Any]
+               ) -> Any:
+        """The entity `ident` (None: it does not exist); on a miss its row, by `keys`, is read and `make` builds it."""
         entities = self.cache.entities
         if ident in entities:
             return entities[ident]
-        found = entities[ident] = load(self.connection())
+        rows = self.rows(table, keys, ident[1])
+        found = entities[ident] = make(rows[0]) if rows else None
         return found
+
+    def rows(self, table: sa.Table, where: tuple[str, ...], values: Sequence[Any]) -> list[dict[str, Any]]:
+        """The rows of `table` whose `where` columns equal `values`, staged rows written first."""
+        self.flush()
+        select = _select(table, self.dialect, where)
+        with self._cursor() as cursor:
+            self._run(cursor, select.sql, [tuple(values)])
+            return [select.row(r) for r in cursor.fetchall()]
 
     def children(self, kind: str, column: str, value: Any, ident_of: Callable[[Any], Ident],
                  load: Callable[[Connection], list[Any]]) -> list[Any]:
@@ -152,7 +187,10 @@ class Unit:
         if staged is not None:
             return staged["fingerprint"], json.loads(staged["result"])
         if key not in self._found:
-            self._found[key] = store.find_result(self.conn, key)
+            with self._cursor() as cursor:
+                self._run(cursor, _RESULT.format(_marker(self.dialect)), [(key,)])
+                row = cursor.fetchone()
+            self._found[key] = None if row is None else (row[0], json.loads(row[1]))
         return self._found[key]
 
     def prefetch_results(self, keys: Sequence[str]) -> None:
@@ -160,7 +198,9 @@ class Unit:
         wanted = [k for k in dict.fromkeys(keys) if k not in self._found and k not in self._results]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            found = store.find_results(self.conn, chunk)
+            with self._cursor() as cursor:
+                self._run(cursor, _RESULTS.format(", ".join([_marker(self.dialect)] * len(chunk))), [tuple(chunk)])
+                found = {r[0]: (r[1], json.loads(r[2])) for r in cursor.fetchall()}
             for key in chunk:
                 self._found[key] = found.get(key)
 
