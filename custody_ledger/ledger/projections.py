@@ -153,12 +153,6 @@ def load(conn: Connection, kind_name: str, **key: Any) -> Any:
     return None if row is None else parse(kind.entity, dict(row._mapping))
 
 
-def load_where(conn: Connection, kind_name: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
-    kind = KINDS[kind_name]
-    rows = conn.execute(sa.select(kind.table).where(*conditions))
-    return [parse(kind.entity, dict(r._mapping)) for r in rows]
-
-
 def stream_of(kind_name: str, key: dict[str, Any]) -> str:
     """The ledger stream holding one entity's history: its kind, then its key parts ("certificate:OFF-1:WSO")."""
     return ":".join((kind_name, *(str(part) for part in identity(kind_name, key)[1])))
@@ -175,7 +169,7 @@ def children(unit: Unit, kind_name: str, column: str, value: Any) -> list[Any]:
     kind, value = KINDS[kind_name], _column_value(value)
     return unit.children(kind_name, column, value,
                          lambda found: identity(kind_name, {k: getattr(found, k) for k in kind.keys}),
-                         lambda conn: load_where(conn, kind_name, kind.table.c[column] == value))
+                         lambda: [parse(kind.entity, row) for row in unit.rows(kind.table, (column,), (value,))])
 
 
 def state_at(unit: Unit, kind_name: str, at: datetime, day: date, **key: Any) -> Any:

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from custody_ledger.domain.events import event_stream, event_type
-from custody_ledger.domain.history import Entry
 
 from . import codec
-from .schema import events
 
 
 @dataclass(frozen=True)
@@ -45,14 +40,6 @@ class EventRow:
                 "hash": self.hash}
 
 
-_HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
-
-
-def head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(_HEAD).first()
-    return (0, codec.GENESIS) if row is None else (int(row.seq), row.hash)
-
-
 def chain(
     head: tuple[int, str],
     new_events: Sequence[object],
@@ -72,40 +59,6 @@ def chain(
         prev = codec.chain_hash(prev, codec.record_bytes(row))
         rows.append(replace(row, hash=prev))
     return rows
-
-
-# The stream's newest row by sequence: appends refuse an occurred_at earlier than the stream's previous
-# event (timing.check_stream_order), so it also carries the stream's latest occurred_at, and the
-# (stream, seq) index finds it without reading the rest of the stream.
-_LAST_OF_STREAM = (
-    sa.select(events.c.occurred_at)
-    .where(events.c.stream == sa.bindparam("stream"))
-    .order_by(events.c.seq.desc())
-    .limit(1)
-)
-
-
-def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetime]:
-    """The latest occurred_at of each stream that already has events."""
-    found: dict[str, datetime] = {}
-    for stream in sorted(set(streams)):
-        value = conn.execute(_LAST_OF_STREAM, {"stream": stream}).scalar()
-        if value is not None:
-            found[stream] = value
-    return found
-
-
-_HISTORY = (
-    sa.select(events.c.type, events.c.payload, events.c.occurred_at)
-    .where(events.c.stream == sa.bindparam("stream"))
-    .order_by(events.c.seq)
-)
-
-
-def history(conn: Connection, stream: str) -> list[Entry]:
-    """Every event of one stream, in recording order, for judging what stood at a moment."""
-    rows = conn.execute(_HISTORY, {"stream": stream})
-    return [Entry(codec.decode_payload(r.type, r.payload), r.occurred_at) for r in rows]
 
 
 def result_row(key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime

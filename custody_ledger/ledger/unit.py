@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -48,12 +47,8 @@ class Insert:
     processors: tuple[Processor, ...]
 
     def params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(value if p is None else p(value)
-                     for value, p in ((_plain(row[c]), p) for c, p in zip(self.columns, self.processors, strict=True)))
-
-
-def _plain(value: object) -> object:
-    return value.value if isinstance(value, Enum) else value
+        """`row`'s values in column order; enums already by value (projections.to_row)."""
+        return tuple(row[c] if p is None else p(row[c]) for c, p in zip(self.columns, self.processors, strict=True))
 
 
 def _marker(dialect: Dialect) -> str:
@@ -99,6 +94,13 @@ def _select(table: sa.Table, dialect: Dialect, where: tuple[str, ...]) -> Select
 
 
 _HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+_LAST = "SELECT occurred_at FROM events WHERE stream = {0} ORDER BY seq DESC LIMIT 1"
+
+
+def _occurred_at(dialect: Dialect) -> Callable[[Any], Any]:
+    """How an events.occurred_at value comes back from this driver as an aware UTC instant."""
+    select = _select(events, dialect, ("stream",))
+    return select.processors[select.columns.index("occurred_at")] or (lambda value: value)
 _RESULT = "SELECT fingerprint, result FROM command_results WHERE idempotency_key = {0}"
 _RESULTS = "SELECT idempotency_key, fingerprint, result FROM command_results WHERE idempotency_key IN ({0})"
 
@@ -148,13 +150,13 @@ class Unit:
             return [select.row(r) for r in cursor.fetchall()]
 
     def children(self, kind: str, column: str, value: Any, ident_of: Callable[[Any], Ident],
-                 load: Callable[[Connection], list[Any]]) -> list[Any]:
+                 load: Callable[[], list[Any]]) -> list[Any]:
         """Every entity of `kind` whose `column` is `value`, ordered by key; `load` reads them on a miss."""
         key = (kind, column, value)
         members = self.cache.children.get(key)
         if members is None:
             members = set()
-            for found in load(self.connection()):
+            for found in load():
                 ident = ident_of(found)
                 self.cache.entities.setdefault(ident, found)
                 members.add(ident)
@@ -166,16 +168,23 @@ class Unit:
         """Every event of one stream, in recording order."""
         entries = self.cache.histories.get(stream)
         if entries is None:
-            entries = self.cache.histories[stream] = store.history(self.connection(), stream)
+            rows = sorted(self.rows(events, ("stream",), (stream,)), key=lambda r: r["seq"])
+            entries = self.cache.histories[stream] = [
+                Entry(codec.decode_payload(r["type"], r["payload"]), r["occurred_at"]) for r in rows]
         return entries
 
     def last_occurred(self, streams: Iterable[str]) -> dict[str, datetime]:
-        """The latest occurred_at of each stream that already has events."""
+        """The latest occurred_at of each stream that already has events: its newest event's, since appends
+        never go back in time within a stream (timing.check_stream_order); the (stream, seq) index finds it."""
         last = self.cache.last
         found: dict[str, datetime] = {}
         for stream in sorted(set(streams)):
             if stream not in last:
-                last[stream] = store.last_occurred(self.connection(), [stream]).get(stream)
+                self.flush()
+                with self._cursor() as cursor:
+                    self._run(cursor, _LAST.format(_marker(self.dialect)), [(stream,)])
+                    row = cursor.fetchone()
+                last[stream] = None if row is None else _occurred_at(self.dialect)(row[0])
             value = last[stream]
             if value is not None:
                 found[stream] = value
