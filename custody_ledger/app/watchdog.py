@@ -129,7 +129,7 @@ def raise_due(engine: Engine, *, now: datetime, policy: Policy) -> list[Raised]:
             for moment, hold, _ in moments]
     results: list[Result] = []
     for start in range(0, len(raws), BATCH):
-        # One transaction per batch, a savepoint per moment: a pass commits its alerts together, and a watchdog
+        # One transaction per batch: a pass commits its alerts together, and a watchdog
         # killed mid-pass leaves whole batches behind it, which the next pass does not raise again.
         results += execute_batch(engine, raws[start:start + BATCH], now=now, policy=policy)
     raised = []

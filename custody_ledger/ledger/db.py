@@ -102,25 +102,3 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 def take_append_lock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
-
-
-@contextmanager
-def savepoint(conn: Connection) -> Iterator[None]:
-    """One command of a batch: undone alone if it raises, kept if not.
-
-    The name is fixed and the statements go straight to the driver because SQLAlchemy's begin_nested()
-    builds and compiles a new uniquely named clause each time, which cost 14% of a batched ingest.
-    Savepoints nest by name on both backends, but nothing here nests them.
-    """
-    cursor = conn.connection.cursor()
-    cursor.execute("SAVEPOINT command")
-    try:
-        yield
-    except BaseException:
-        cursor.execute("ROLLBACK TO SAVEPOINT command")
-        cursor.execute("RELEASE SAVEPOINT command")
-        raise
-    else:
-        cursor.execute("RELEASE SAVEPOINT command")
-    finally:
-        cursor.close()
