@@ -102,7 +102,8 @@ def execute(
             require_role(engine, principal, raw.get("command"), now)
             raw = {**raw, "actor": principal.id}
         envelope = parse_envelope(raw)
-        with unit.transaction(engine) as work:
+        key = envelope.idempotency_key if principal is None else principal_key(principal, envelope.idempotency_key)
+        with unit.transaction(engine, [key]) as work:
             if principal is not None:
                 try:
                     authorize_command(work.conn, principal, envelope.command, envelope.payload)
@@ -110,8 +111,7 @@ def execute(
                     # Returning commits the access record of the attempt, and nothing else.
                     log_denial(work.conn, principal, envelope.command, denial, envelope.payload, now)
                     return Result.failed(raw, denial)
-            return _apply(work, envelope, fingerprint(raw), now, policy,
-                          result_key=None if principal is None else principal_key(principal, envelope.idempotency_key))
+            return _apply(work, envelope, fingerprint(raw), now, policy, result_key=key)
     except DomainError as error:
         return Result.failed(raw, error)
 
@@ -127,9 +127,8 @@ def execute_batch(
     now = require_utc("now", now)
     raws = list(raws)
     results: list[Result] = []
-    with unit.transaction(engine) as work:
-        work.prefetch_results([k for r in raws if isinstance(r, Mapping)
-                               for k in [r.get("idempotency_key")] if isinstance(k, str)])
+    keys = [k for r in raws if isinstance(r, Mapping) for k in [r.get("idempotency_key")] if isinstance(k, str)]
+    with unit.transaction(engine, keys) as work:
         for raw in raws:
             try:
                 envelope = parse_envelope(raw)

@@ -78,7 +78,7 @@ def apply(
     file: Annotated[Path, typer.Argument(help="JSON Lines: one command per line.")],
     db: DbOption = None,
     policy: PolicyOption = None,
-    batch: Annotated[int, typer.Option(help="Commands per transaction (a refused one leaves the others applied); 1 = durable each.")] = 1,
+    batch: Annotated[int, typer.Option(help="Commands per transaction; 1 = durable each.")] = 1,
 ) -> None:
     """Apply commands: one JSON result per line on stdout, a summary line on stderr.
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_DB_FILE = "custody_ledger.db"
 # Any constant works; it only has to be the same for every writer of one database.
-_APPEND_LOCK_KEY = 287_2019
+APPEND_LOCK_KEY = 287_2019
 BUSY_TIMEOUT_SECONDS = 60
 # One gate per SQLite engine: its writers queue here, in this process, rather than in SQLite's busy
 # handler, which polls with sleeps of up to 100 ms and under load let some requests wait over a second
@@ -97,8 +97,3 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     writer got in first, whatever the busy timeout."""
     with writer(engine) as conn, conn.begin():
         yield conn
-
-
-def take_append_lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})

@@ -1,8 +1,7 @@
 """The append-only event store: hash-chained appends, idempotency results, stream positions.
 
-Rows are written by the transaction's Unit (ledger/unit.py); callers hold the writer lock (db.writer /
-db.take_append_lock) for the whole transaction, so the head read there is the last row committed and
-sequence numbers never fork.
+Rows are written by the transaction's Unit (ledger/unit.py), which holds the append lock for the whole
+transaction, so the head it reads is the last row committed and sequence numbers never fork.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -111,18 +111,25 @@ class Unit:
     `head` is the ledger head as this transaction has it (staged events included): appends chain on from it.
     """
 
-    def __init__(self, conn: Connection, state: StateCache) -> None:
+    def __init__(self, conn: Connection, state: StateCache, keys: Sequence[str] = ()) -> None:
+        """Take the append lock (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already holds it), read
+        the head after it, and look up the results of `keys`: one round trip to a PostgreSQL server."""
         self.conn = conn
         self.cache = state
         self.dialect = conn.dialect
-        row = self._cursor_fetchone(_HEAD)
-        self.head: tuple[int, str] = (0, codec.GENESIS) if row is None else (int(row[0]), str(row[1]))
-        state.start(self.head)
         self._events: list[store.EventRow] = []
         self._results: dict[str, dict[str, Any]] = {}  # key -> the row, staged
         self._found: dict[str, tuple[str, dict[str, Any]] | None] = {}  # key -> a stored result, looked up
         self._entities: dict[Ident, tuple[sa.Table, tuple[str, ...], dict[str, Any]]] = {}
         self._persons: list[dict[str, Any]] = []
+        with self._pipeline(), self._cursor() as lock, self._cursor() as head:
+            if self.dialect.name == "postgresql":
+                self._run(lock, "SELECT pg_advisory_xact_lock(%s)", [(db.APPEND_LOCK_KEY,)])
+            self._run(head, _HEAD, [()])
+            self.prefetch_results(keys)
+            row = head.fetchone()
+        self.head: tuple[int, str] = (0, codec.GENESIS) if row is None else (int(row[0]), str(row[1]))
+        state.start(self.head)
 
     # --- reads --------------------------------------------------------------------------------------------
 
@@ -177,14 +184,21 @@ class Unit:
         """The latest occurred_at of each stream that already has events: its newest event's, since appends
         never go back in time within a stream (timing.check_stream_order); the (stream, seq) index finds it."""
         last = self.cache.last
+        missing = sorted(set(streams) - last.keys())
+        if missing:
+            self.flush()
+            occurred_at = _occurred_at(self.dialect)
+            with self._pipeline(), ExitStack() as cursors:
+                asked = []
+                for stream in missing:
+                    cursor = cursors.enter_context(self._cursor())
+                    self._run(cursor, _LAST.format(_marker(self.dialect)), [(stream,)])
+                    asked.append((stream, cursor))
+                for stream, cursor in asked:
+                    row = cursor.fetchone()
+                    last[stream] = None if row is None else occurred_at(row[0])
         found: dict[str, datetime] = {}
         for stream in sorted(set(streams)):
-            if stream not in last:
-                self.flush()
-                with self._cursor() as cursor:
-                    self._run(cursor, _LAST.format(_marker(self.dialect)), [(stream,)])
-                    row = cursor.fetchone()
-                last[stream] = None if row is None else _occurred_at(self.dialect)(row[0])
             value = last[stream]
             if value is not None:
                 found[stream] = value
@@ -254,12 +268,25 @@ class Unit:
             (_insert(persons, self.dialect), self._persons),
         ]
         self._events, self._results, self._entities, self._persons = [], {}, {}, []
-        with self._cursor() as cursor:
+        with self._pipeline(), self._cursor() as cursor:
             for insert, rows in writes:
                 if rows:
                     self._run(cursor, insert.sql, [insert.params(r) for r in rows])
 
     # --- the driver -----------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """On PostgreSQL, statements sent together and answered in one round trip (psycopg's pipeline mode);
+        an error of any of them is raised when it ends. SQLite runs in-process: nothing to save."""
+        if self.dialect.name != "postgresql":
+            yield
+            return
+        try:
+            with self.conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+                yield
+        except self.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DBAPIError.instance("(pipeline)", None, error, self.dialect.loaded_dbapi.Error) from error
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -278,22 +305,17 @@ class Unit:
         except self.dialect.loaded_dbapi.Error as error:
             raise sa.exc.DBAPIError.instance(sql, params[:1], error, self.dialect.loaded_dbapi.Error) from error
 
-    def _cursor_fetchone(self, sql: str) -> Any:
-        with self._cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchone()
-
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Unit]:
+def transaction(engine: Engine, keys: Sequence[str] = ()) -> Iterator[Unit]:
     """A write transaction through a Unit: the append lock from its first statement, the staged rows written
-    before it commits, the cache kept only once it has (any error empties it)."""
+    before it commits, the cache kept only once it has (any error empties it). `keys`: the idempotency keys
+    whose stored results the transaction will ask for, looked up with the head."""
     state = caches.of(engine)
     with state.lock, db.writer(engine) as conn:
         try:
             with conn.begin():
-                db.take_append_lock(conn)
-                unit = Unit(conn, state)
+                unit = Unit(conn, state, keys)
                 yield unit
                 unit.flush()
         except BaseException:
