@@ -149,8 +149,8 @@ class Unit:
         return found
 
     def rows(self, table: sa.Table, where: tuple[str, ...], values: Sequence[Any]) -> list[dict[str, Any]]:
-        """The rows of `table` whose `where` columns equal `values`, staged rows written first."""
-        self.flush()
+        """The rows of `table` whose `where` columns equal `values`, as committed or written so far: the caller
+        accounts for what is staged (an entity staged is in the cache, so never missed)."""
         select = _select(table, self.dialect, where)
         with self._cursor() as cursor:
             self._run(cursor, select.sql, [tuple(values)])
@@ -162,7 +162,8 @@ class Unit:
         key = (kind, column, value)
         members = self.cache.children.get(key)
         if members is None:
-            members = set()
+            members = {ident for ident, (_, _, row) in self._entities.items()
+                       if ident[0] == kind and row[column] == value}  # staged, perhaps not yet in the database
             for found in load():
                 ident = ident_of(found)
                 self.cache.entities.setdefault(ident, found)
@@ -175,6 +176,7 @@ class Unit:
         """Every event of one stream, in recording order."""
         entries = self.cache.histories.get(stream)
         if entries is None:
+            self.flush()
             rows = sorted(self.rows(events, ("stream",), (stream,)), key=lambda r: r["seq"])
             entries = self.cache.histories[stream] = [
                 Entry(codec.decode_payload(r["type"], r["payload"]), r["occurred_at"]) for r in rows]
@@ -184,9 +186,9 @@ class Unit:
         """The latest occurred_at of each stream that already has events: its newest event's, since appends
         never go back in time within a stream (timing.check_stream_order); the (stream, seq) index finds it."""
         last = self.cache.last
-        missing = sorted(set(streams) - last.keys())
+        # A stream with staged events is in `last` already (stage), so what is missing is all in the database.
+        missing = sorted({s for s in streams if s not in last})
         if missing:
-            self.flush()
             occurred_at = _occurred_at(self.dialect)
             with self._pipeline(), ExitStack() as cursors:
                 asked = []
