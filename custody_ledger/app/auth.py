@@ -37,6 +37,8 @@ from custody_ledger.ledger.db import write_transaction
 from custody_ledger.ledger.schema import agencies, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
+from . import access_records
+
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
 # Recording activity at most once a minute keeps most requests free of a durable write; the idle
 # timeout is measured in tens of minutes, so a minute of slack does not matter.
@@ -94,9 +96,14 @@ def log_access(conn: Connection, principal: str, action: str, outcome: str, *, n
                role: str | None = None, agency_id: str | None = None, resource: str | None = None,
                remote: str | None = None, shown: list[Any] | None = None) -> None:
     # Hash-chained (ledger/access_chain.py): `verify` names a row deleted or edited behind the log's back.
-    access_chain.append(conn, {"at": now, "principal": principal, "role": role, "agency_id": agency_id,
-                               "action": action, "resource": resource, "outcome": outcome, "remote": remote,
-                               "shown": None if shown is None else json.dumps(shown)})
+    record = {"at": now, "principal": principal, "role": role, "agency_id": agency_id, "action": action,
+              "resource": resource, "outcome": outcome, "remote": remote,
+              "shown": None if shown is None else json.dumps(shown)}
+    collected = access_records.collector()
+    if collected is not None:  # a read: committed with others' before it is answered (reads.run)
+        collected.append(record)
+    else:
+        access_chain.append(conn, record)
 
 
 def _needs_scope(role: Role, agency_id: str | None, field_office_id: str | None) -> None:
