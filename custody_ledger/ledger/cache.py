@@ -10,17 +10,19 @@ change of a projection comes with an appended event, so an unchanged head means 
 authority is ever decided on state another writer has changed since.
 
 Guarded by `lock` for a whole write transaction: the process's writers take turns, as they do for the
-append lock anyway.
+append lock anyway. The write path's connection is kept here too, between its transactions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from custody_ledger.domain.history import Entry
 
@@ -41,6 +43,26 @@ class StateCache:
         self.indexed: dict[str, set[str]] = {}  # kind -> columns some `children` entry is kept by
         self.histories: dict[str, list[Entry]] = {}  # stream -> its events in recording order
         self.last: dict[str, datetime | None] = {}  # stream -> occurred_at of its newest event (None: no event)
+        self.kept: Connection | None = None
+
+    def connection(self, engine: Engine) -> tuple[Connection, bool]:
+        """The write path's connection, kept between its transactions (a pool checkout is a round trip to a
+        PostgreSQL server for its ping, and Python work on either); and whether it was kept (True) or is new."""
+        if self.kept is not None and not self.kept.closed and not self.kept.invalidated:
+            return self.kept, True
+        self.drop_connection()
+        self.kept = engine.connect().execution_options(writer=True)
+        return self.kept, False
+
+    def drop_connection(self) -> None:
+        kept, self.kept = self.kept, None
+        if kept is None:
+            return
+        # Never back into the pool: a connection dropped here may be broken. What closing it raises changes
+        # nothing: it is gone either way.
+        for step in (kept.invalidate, kept.close):
+            with contextlib.suppress(Exception):
+                step()
 
     def clear(self) -> None:
         self.head = None
@@ -66,4 +88,6 @@ def of(engine: Engine) -> StateCache:
         cache = _CACHES.get(engine)
         if cache is None:
             cache = _CACHES[engine] = StateCache()
+            # Disposing of the engine closes its connections: the kept one too.
+            event.listen(engine, "engine_disposed", lambda _engine, state=cache: state.drop_connection())
         return cache

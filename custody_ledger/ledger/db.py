@@ -77,17 +77,23 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
 
 
 @contextmanager
-def writer(engine: Engine) -> Iterator[Connection]:
-    """A connection whose transactions hold the append lock from their first statement."""
+def turn(engine: Engine) -> Iterator[None]:
+    """This process's turn to write (SQLite: its writers queue here; PostgreSQL queues them in the server)."""
     gate = _WRITE_GATES.get(engine)
     if gate is not None and not gate.acquire(timeout=BUSY_TIMEOUT_SECONDS):
         raise TimeoutError(f"no turn to write within {BUSY_TIMEOUT_SECONDS} s: another writer holds the database")
     try:
-        with engine.connect().execution_options(writer=True) as conn:
-            yield conn
+        yield
     finally:
         if gate is not None:
             gate.release()
+
+
+@contextmanager
+def writer(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions hold the append lock from their first statement."""
+    with turn(engine), engine.connect().execution_options(writer=True) as conn:
+        yield conn
 
 
 @contextmanager

@@ -314,14 +314,32 @@ def transaction(engine: Engine, keys: Sequence[str] = ()) -> Iterator[Unit]:
     before it commits, the cache kept only once it has (any error empties it). `keys`: the idempotency keys
     whose stored results the transaction will ask for, looked up with the head."""
     state = caches.of(engine)
-    with state.lock, db.writer(engine) as conn:
+    with state.lock, db.turn(engine):
+        conn, unit = _begin(engine, state, keys)
         try:
-            with conn.begin():
-                unit = Unit(conn, state, keys)
-                yield unit
-                unit.flush()
+            yield unit
+            unit.flush()
+            conn.commit()
         except BaseException:
             state.clear()
+            try:
+                conn.rollback()
+            except Exception:  # a connection that cannot roll back is not kept
+                state.drop_connection()
             raise
         state.head = unit.head
+
+
+def _begin(engine: Engine, state: StateCache, keys: Sequence[str]) -> tuple[Connection, Unit]:
+    """Begin on the kept connection; if it has gone stale (the server restarted) before anything was done,
+    once more on a new one."""
+    while True:
+        conn, kept = state.connection(engine)
+        try:
+            conn.begin()
+            return conn, Unit(conn, state, keys)
+        except sa.exc.DBAPIError:
+            state.drop_connection()
+            if not kept:
+                raise
 

@@ -140,3 +140,21 @@ def test_rows_written_on_the_driver_are_stored_as_sqlalchemy_stores_them(world: 
     instant = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
     assert all(instant.match(v) for row in instants for v in row)
     assert [(str(d), int(i)) for d, i in days] == [tuple(r) for r in raw_days]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_kept_connection_the_server_dropped_is_replaced_without_failing_a_command(world: World,
+                                                                                   engine: Engine) -> None:
+    """The write path keeps its connection between transactions; a server restart (here: its backend killed)
+    must cost a reconnect, not a refused command."""
+    open_hold(world, "H-1", "OFF-1")
+    kept = cache.of(engine).kept
+    assert kept is not None
+    pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    kept.rollback()
+    with engine.connect() as other:
+        assert other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
+    booked = world.run("book_person", booking_id="BK-2", facility_id="AG-A-JAIL",
+                       person={"name": "Ann Doe", "dob": "1980-02-02"}, charge_status="pending")
+    assert booked["ok"], booked
+    assert cache.of(engine).kept is not kept
