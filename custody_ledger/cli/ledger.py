@@ -228,6 +228,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     policy: PolicyOption = None,
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Do not run the watchdog in this process.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL: one per core).")] = 1,
 ) -> None:
     """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs) and, unless --no-watch, the watchdog."""
     import uvicorn
@@ -259,7 +260,15 @@ def serve(
         err.print(f"watchdog: a pass every {settings.watch_interval_seconds:g} s (--no-watch to run it apart)",
                   highlight=False)
     try:
-        uvicorn.run(create_app(settings, engine=engine, policy=rules), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(settings, engine=engine, policy=rules), host=host, port=port, log_level="warning")
+        else:
+            # Each worker process builds its own app from the environment; the watchdog runs here, once.
+            os.environ["CUSTODY_LEDGER_DB"] = common.db_url(db)
+            if policy is not None:
+                os.environ["CUSTODY_LEDGER_POLICY_FILE"] = str(policy)
+            uvicorn.run("custody_ledger.api.main:create_app", factory=True, workers=workers, host=host, port=port,
+                        log_level="warning")
     finally:
         if stop is not None:
             stop.set()
