@@ -30,8 +30,9 @@ _AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_o
                            "seal_person", "unseal_person", "expunge_person"})
 _OFFICER = frozenset({"serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"})
 _SUPERVISOR = frozenset({
-    "register_agency", "amend_agency", "review_agreement", "record_background_check", "record_training", "certify_officer",
-    "suspend_certificate", "revoke_certificate", "lodge_warrant", "cancel_warrant", "transfer_custody",
+    "register_agency", "amend_agency", "review_agreement", "record_background_check", "record_training",
+    "certify_officer", "suspend_certificate", "revoke_certificate", "lodge_warrant", "cancel_warrant",
+    "transfer_custody",
 })
 _ADMIN = frozenset({
     "register_field_office", "register_agency", "amend_agency", "sign_agreement", "suspend_agreement",
@@ -58,8 +59,9 @@ ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
 
 # Which record a command acts on, and so which agency it belongs to: (kind, payload field).
 _TARGETS: Mapping[str, tuple[str, str]] = {
-    **{c: ("agreement", "agreement_id") for c in ("review_agreement", "sign_agreement", "suspend_agreement",
-                                                  "reinstate_agreement", "terminate_agreement", *AGREEMENT_RECORDS)},
+    **{c: ("agreement", "agreement_id") for c in (
+        "review_agreement", "sign_agreement", "suspend_agreement", "reinstate_agreement", "terminate_agreement",
+        *AGREEMENT_RECORDS)},
     **{c: ("officer", "officer_id") for c in ("record_background_check", "record_training", "certify_officer",
                                               "suspend_certificate", "revoke_certificate", "separate_officer")},
     **{c: ("booking", "booking_id") for c in ("release_from_criminal_custody", "lodge_warrant", "interview_status",
