@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import assert_never
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import lifecycle
@@ -53,6 +53,7 @@ from .model import (
     ReviewDecision,
 )
 from .policy import PolicyView
+from .provenance import Source
 from .states import require_state
 
 # NCIC ORI: nine characters, the first two the state's code.
@@ -185,12 +186,11 @@ def _terminate(
     return [AgreementTerminated(cmd.agreement_id, cmd.reason, effective_on), *ended]
 
 
-def _listed(agreement: Agreement, source: object) -> dict[str, object]:
+def _listed(agreement: Agreement, source: Source | None) -> dict[str, Any]:
     """An imported signature puts the agreement on the list as of its edition (a pending agency now signed)."""
-    as_of = getattr(source, "as_of", None)
-    if as_of is None:
+    if source is None:
         return {}
-    return {"listed_on": as_of, "delisted_on": None}
+    return {"listed_on": source.as_of, "delisted_on": None}
 
 
 def evolve_field_office(_: FieldOffice | None, event: FieldOfficeRegistered) -> FieldOffice:
@@ -201,7 +201,8 @@ def evolve_agency(agency: Agency | None, e: AgencyRegistered | AgencyAmended) ->
     if isinstance(e, AgencyRegistered):
         return Agency(e.agency_id, e.name, e.kind, e.state, e.county, e.ori, e.field_office_id, e.jurisdiction)
     assert agency is not None, "agency_amended before agency_registered"
-    return replace(agency, **{c.field: _agency_value(c.field, c.new) for c in e.changes})
+    values: dict[str, Any] = {c.field: _agency_value(c.field, c.new) for c in e.changes}
+    return replace(agency, **values)
 
 
 def _agency_value(field: str, value: str | None) -> object:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from custody_ledger.app import listings
 from custody_ledger.app.execute import Result, execute_batch
 from custody_ledger.domain.errors import Invalid
+from custody_ledger.domain.ids import AgencyId, FieldOfficeId
 from custody_ledger.domain.model import Agency, Agreement, AgreementStatus, DocumentKind
 from custody_ledger.domain.policy import Policy
 from custody_ledger.domain.states import state_code
@@ -111,9 +112,9 @@ def import_edition(engine: Engine, file_name: str, data: bytes, *, as_of: date, 
 
 def _plan_rows(plan: _Plan, rows: list[Listing], held: listings.Holdings, report: Report) -> set[str]:
     by_key = {(a.state, ice_rows.name_key(a.name)): a for a in held.agencies}
-    ids = {a.agency_id for a in held.agencies}
+    ids: set[str] = {a.agency_id for a in held.agencies}
     agreements = {(a.agency_id, a.model): a for a in held.agreements}
-    documents = {(d.agreement_id, d.document_id) for d in held.documents}
+    documents: set[tuple[str, str]] = {(d.agreement_id, d.document_id) for d in held.documents}
     edition_keys = {(r.state, r.key) for r in rows}
     first_row: dict[tuple[str, str, str], int] = {}
     seen: set[str] = set()
@@ -182,7 +183,8 @@ def _register(plan: _Plan, row: Listing, ids: set[str]) -> Agency:
     plan.add(row.row, f"{agency_id}.{row.model.value}", "register", "register_agency", agency_id=agency_id,
              name=row.name, kind=row.kind.value, state=row.state, field_office_id=plan.field_office_id,
              county=row.county, jurisdiction=None if row.jurisdiction is None else row.jurisdiction.value)
-    return Agency(agency_id, row.name, row.kind, row.state, row.county, None, plan.field_office_id, row.jurisdiction)
+    return Agency(AgencyId(agency_id), row.name, row.kind, row.state, row.county, None,
+                  FieldOfficeId(plan.field_office_id), row.jurisdiction)
 
 
 def _amend_agency(plan: _Plan, row: Listing, agency: Agency) -> bool:
