@@ -4,6 +4,8 @@ and agency's evolve functions (domain/agreements.py) fold the events."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from .agreements import require_new, require_ori
 from .commands import (
     AmendAgency,
@@ -107,6 +109,7 @@ def decide_attach_document(cmd: AttachAgreementDocument, agreement: Agreement | 
 def decide_delist_agreement(cmd: DelistAgreement, agreement: Agreement | None,
                             view: PolicyView) -> list[AgreementDelisted]:
     found = _found(agreement, cmd.agreement_id)
+    _not_after_today(cmd.delisted_on, "delisted_on", view)
     if found.delisted_on is not None:
         raise Invalid(f"agreement {cmd.agreement_id} is already delisted since {found.delisted_on}",
                       field="agreement_id")
@@ -116,9 +119,16 @@ def decide_delist_agreement(cmd: DelistAgreement, agreement: Agreement | None,
 def decide_relist_agreement(cmd: RelistAgreement, agreement: Agreement | None,
                             view: PolicyView) -> list[AgreementRelisted]:
     found = _found(agreement, cmd.agreement_id)
+    _not_after_today(cmd.listed_on, "listed_on", view)
     if found.delisted_on is None:
         raise Invalid(f"agreement {cmd.agreement_id} is on the list: nothing to relist", field="agreement_id")
     return [AgreementRelisted(cmd.agreement_id, cmd.listed_on, cmd.source)]
+
+
+def _not_after_today(day: date, field: str, view: PolicyView) -> None:
+    """An edition describes a day that has come: a list is not known before it is published."""
+    if day > view.day:
+        raise Invalid(f"{field} {day} is after the day of the act ({view.day})", field=field)
 
 
 def evolve_document(_: AgreementDocument | None, e: AgreementDocumentAttached) -> AgreementDocument:

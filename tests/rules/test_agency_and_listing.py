@@ -137,6 +137,13 @@ def test_a_delisted_agreement_stays_in_force_and_says_it_was_inferred(engine: En
         "active", "2026-03-02", True)
 
 
+def test_an_agreement_cannot_be_delisted_from_an_edition_yet_to_come(engine: Engine, policy: Policy) -> None:
+    w, agreement = _signed(engine, policy)
+    result = w.run("delist_agreement", agreement_id=agreement, delisted_on=(w.clock.date() + timedelta(days=2))
+                   .isoformat(), inferred=True, reason="missing")
+    assert (result["ok"], result["error"]["field"]) == (False, "delisted_on")
+
+
 def test_a_relisted_agreement_is_on_the_list_again(engine: Engine, policy: Policy) -> None:
     w, agreement = _signed(engine, policy)
     w.ok("delist_agreement", agreement_id=agreement, delisted_on="2026-03-02", inferred=True, reason="missing")
