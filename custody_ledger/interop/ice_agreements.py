@@ -210,8 +210,9 @@ def _as_listed(agency: Agency, row: Listing, *, name_only: bool = False) -> Agen
 
 
 def _plan_agreement(plan: _Plan, row: Listing, agreement_id: str, existing: Agreement | None) -> str:
-    step: Callable[..., None] = lambda name, command, **payload: plan.add(  # noqa: E731
-        row.row, agreement_id, name, command, agreement_id=agreement_id, **payload)
+    def step(name: str, command: str, **payload: Any) -> None:
+        plan.add(row.row, agreement_id, name, command, agreement_id=agreement_id, **payload)
+
     listed = f"listed by ICE as participating on {plan.as_of} (inferred)"
     if existing is None:
         agency_id = agreement_id.rsplit(".", 1)[0]
