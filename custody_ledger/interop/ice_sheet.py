@@ -126,25 +126,28 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[Cell]]]:
     from openpyxl import load_workbook  # only an xlsx needs it
 
     try:
-        # Not read-only: hyperlinks are only read from a fully loaded sheet.
-        book = load_workbook(io.BytesIO(data), data_only=True)
+        # Not read-only: hyperlinks are only read from a fully loaded sheet. Loaded twice: the cached values for
+        # what a formula showed, the formulas for the URL of a =HYPERLINK(...) cell.
+        values = load_workbook(io.BytesIO(data), data_only=True).worksheets[0]
+        formulas = load_workbook(io.BytesIO(data)).worksheets[0]
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise SheetError(f"not a readable xlsx workbook: {exc}") from None
-    sheet = book.worksheets[0]
-    for number, row in enumerate(sheet.iter_rows(), 1):
-        yield number, [_xlsx_cell(c) for c in row]
+    for number, (shown, written) in enumerate(zip(values.iter_rows(), formulas.iter_rows(), strict=False), 1):
+        yield number, [_xlsx_cell(c, f) for c, f in zip(shown, written, strict=False)]
 
 
-def _xlsx_cell(cell: Any) -> Cell:
-    link = getattr(cell, "hyperlink", None)
+def _xlsx_cell(cell: Any, formula: Any) -> Cell:
+    link = getattr(cell, "hyperlink", None) or getattr(formula, "hyperlink", None)
     url = getattr(link, "target", None) if link is not None else None
-    value = cell.value
-    if isinstance(value, str):
-        match = _HYPERLINK.match(value.strip())
+    written = formula.value
+    if isinstance(written, str):
+        match = _HYPERLINK.match(written.strip())
         if match:
-            return Cell(clean(match.group(2) or match.group(1)), match.group(1), value)
-        if url is None and _URL.match(value.strip()):
-            url = value.strip()
+            return Cell(clean(cell.value if isinstance(cell.value, str) else match.group(2) or match.group(1)),
+                        match.group(1), written)
+    value = cell.value
+    if isinstance(value, str) and url is None and _URL.match(value.strip()):
+        url = value.strip()
     text = clean(value.isoformat() if isinstance(value, datetime | date) else value)
     return Cell(text, url, value)
 

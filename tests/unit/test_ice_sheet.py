@@ -171,6 +171,14 @@ def test_an_xlsx_edition_keeps_hyperlink_targets_excel_dates_and_skips_blank_row
         [])
 
 
+def test_an_xlsx_hyperlink_formula_keeps_its_url() -> None:
+    data = _xlsx([["STATE", "LAW ENFORCEMENT AGENCY", "SUPPORT TYPE", "SIGNED", "MOA"],
+                  ["TEXAS", "Birch Police Department", "TFM", datetime(2025, 1, 15),
+                   '=HYPERLINK("https://example.org/moa/birch.pdf","MOA")']])
+    found, _ = ice_rows.listings(ice_sheet.read("edition.xlsx", data), pending=False)
+    assert found[0].moa_url == "https://example.org/moa/birch.pdf"
+
+
 def test_a_file_that_is_neither_xlsx_nor_csv_is_refused() -> None:
     with pytest.raises(SheetError):
         ice_sheet.read("broken.xlsx", b"PK\x03\x04 not really a zip")
