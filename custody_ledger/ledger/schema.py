@@ -363,7 +363,7 @@ api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("key_id", sa.String(100), primary_key=True),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-    _id("agency_id", nullable=False),
+    _id("agency_id"),  # null: a program-wide key for ICE's public list (imports, agreements), no agency's records
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )

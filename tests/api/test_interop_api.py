@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from custody_ledger.app import auth
 from tests.api.conftest import Api
 
 EDITION = Path(__file__).parent.parent / "fixtures" / "ice" / "participating-2025-03-01.csv"
@@ -81,3 +82,29 @@ def test_a_command_over_http_may_not_claim_an_imported_source(api: Api) -> None:
     response = api.command("register_agency", "program-admin", agency_id="AG-Z", name="Z Sheriff", kind="sheriff",
                            state="TX", field_office_id="FO-1", source=source)
     assert (response.status_code, response.json()["field"]) == (403, "source")
+
+
+def _program_key(api: Api) -> dict[str, str]:
+    key = auth.add_api_key(api.client.app.state.engine, "ice-list", None, api.settings, now=api.clock(),  # type: ignore[attr-defined]
+                           by="test-setup")
+    return {"X-API-Key": key}
+
+
+def test_a_program_wide_key_imports_the_list_and_exports_its_agreements(api: Api) -> None:
+    headers = _program_key(api)
+    imported = api.client.post("/imports/ice-agreements", params={"as_of": "2025-03-01", "field_office_id": "FO-1"},
+                               content=EDITION.read_bytes(), headers={**headers, "X-File-Name": EDITION.name})
+    exported = api.client.get("/exports/agreements", headers=headers)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert (imported.status_code, imported.json()["created"], exported.status_code, len(rows)) == (200, 6, 200, 8)
+
+
+def test_a_program_wide_key_reaches_no_agencys_records(api: Api) -> None:
+    headers = _program_key(api)
+    statuses = {path: api.client.get(path, headers=headers).status_code
+                for path in ("/exports/holds", "/exports/officers", "/exports/ledger")}
+    holds = api.client.get("/holds", headers=headers).json()["items"]
+    booked = api.client.post("/commands/book_person", headers={**headers, "Idempotency-Key": "k-1"},
+                             json={"booking_id": "AG-A.BK-9", "facility_id": "AG-A-JAIL", "charge_status": "pending",
+                                   "person": {"name": "John Doe", "dob": "1985-05-05"}})
+    assert (set(statuses.values()), holds, booked.status_code) == ({403}, [], 404)

@@ -212,3 +212,11 @@ def test_the_command_line_imports_and_lists_agreements_as_of_a_day(db_url: str, 
     summary = json.loads(imported.stdout.strip().splitlines()[-1])
     assert (imported.exit_code, summary["created"], summary["rejected"], listed.exit_code,
             len(listed.stdout.strip().splitlines())) == (1, 6, 2, 0, 7)
+
+
+def test_a_program_wide_key_is_issued_for_the_list_and_one_scope_is_required(db_url: str) -> None:
+    runner = CliRunner()
+    issued = runner.invoke(app, ["key", "add", "ice-list", "--program-data", "--db", db_url])
+    neither = runner.invoke(app, ["key", "add", "nothing", "--db", db_url])
+    both = runner.invoke(app, ["key", "add", "both", "--agency", "AG-A", "--program-data", "--db", db_url])
+    assert (issued.exit_code, issued.stdout.startswith("clk_"), neither.exit_code, both.exit_code) == (0, True, 2, 2)

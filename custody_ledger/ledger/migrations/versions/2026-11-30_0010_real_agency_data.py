@@ -1,5 +1,5 @@
 """real data in and out (issue 13): county and ORI optional, the agency's jurisdiction, an agreement's place on
-ICE's public list, and its documents (MOA, addenda)
+ICE's public list, and its documents (MOA, addenda); program-wide API keys for that list
 
 Revision ID: 0010
 Revises: 0009
@@ -26,6 +26,9 @@ def upgrade() -> None:
     with op.batch_alter_table("agreements") as batch:
         batch.add_column(sa.Column("listed_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("delisted_on", sa.Date(), nullable=True))
+    # An integration key with no agency: the program's public data (ICE's list) in and out, nobody's records.
+    with op.batch_alter_table("api_keys") as batch:
+        batch.alter_column("agency_id", existing_type=sa.String(length=100), nullable=True)
     op.create_table(
         "agreement_documents",
         sa.Column("agreement_id", sa.String(length=100), nullable=False),
@@ -41,6 +44,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("agreement_documents")
+    op.execute("DELETE FROM api_keys WHERE agency_id IS NULL")
+    with op.batch_alter_table("api_keys") as batch:
+        batch.alter_column("agency_id", existing_type=sa.String(length=100), nullable=False)
     with op.batch_alter_table("agreements") as batch:
         batch.drop_column("delisted_on")
         batch.drop_column("listed_on")
