@@ -476,13 +476,17 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
                      row.mfa_passed, remote)
 
 
-def add_api_key(engine: Engine, key_id: str, agency_id: str, settings: Settings, *, now: datetime, by: str) -> str:
-    """An integration client's key (a jail management system), scoped to one agency; shown only now."""
+def add_api_key(engine: Engine, key_id: str, agency_id: str | None, settings: Settings, *, now: datetime,
+                by: str) -> str:
+    """An integration client's key, shown only now: a jail management system's, scoped to one agency; or, with no
+    agency, a program-wide key for ICE's public list (POST /imports/ice-agreements, GET /exports/agreements),
+    which reaches no agency's records (app/transfers.py)."""
     if not key_id or len(key_id) > 100:
         raise Invalid("key_id must have 1 to 100 characters", field="key_id")
     key = f"clk_{secrets.token_urlsafe(32)}"
     with write_transaction(engine) as conn:
-        if conn.execute(sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
+        if agency_id is not None and conn.execute(
+                sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
             raise NotFound.of("agency_id", agency_id)
         if conn.execute(sa.select(api_keys.c.key_id).where(api_keys.c.key_id == key_id)).first() is not None:
             raise Conflict(f"API key {key_id} already exists", field="key_id")

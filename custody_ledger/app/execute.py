@@ -182,7 +182,8 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
     previous = tx.unit.last_occurred(streams)
     for stream in streams:
         timing.check_stream_order(stream, previous.get(stream), tx.at, tx.view)
-    late = timing.late_entry(tx.at, tx.now, streams[0], env.idempotency_key, tx.view)
+    late = timing.late_entry(tx.at, tx.now, streams[0], env.idempotency_key, tx.view,
+                             getattr(env.payload, "source", None))
     if late is not None:
         events.append(late)
     rows = store.chain(tx.unit.head, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,

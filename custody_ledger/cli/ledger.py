@@ -198,20 +198,6 @@ def grant_service_role(
               "rest", highlight=False)
 
 
-def export(
-    db: DbOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
-) -> None:
-    """The ledger as JSON Lines (one event per line, with its hashes): what a verifier needs, no person's data."""
-    engine = common.engine(db, upgrade=False)
-    if out is None:
-        count = admin.export(engine, sys.stdout)
-    else:
-        with out.open("w", encoding="utf-8") as handle:
-            count = admin.export(engine, handle)
-    err.print(f"exported {count} events", highlight=False)
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is free

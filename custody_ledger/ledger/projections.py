@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from custody_ledger.domain import agreements as ag
+from custody_ledger.domain import amendments as am
 from custody_ledger.domain import custody as cu
 from custody_ledger.domain import history
 from custody_ledger.domain import model as m
@@ -63,6 +64,7 @@ KINDS: dict[str, Kind] = {
     "agency": Kind(s.agencies, m.Agency, ("agency_id",)),
     "facility": Kind(s.facilities, m.Facility, ("facility_id",)),
     "agreement": Kind(s.agreements, m.Agreement, ("agreement_id",)),
+    "agreement_document": Kind(s.agreement_documents, m.AgreementDocument, ("agreement_id", "document_id")),
     "officer": Kind(s.officers, m.Officer, ("officer_id",)),
     "training": Kind(s.trainings, m.Training, ("training_id",)),
     "certificate": Kind(s.certificates, m.Certificate, ("officer_id", "model")),
@@ -92,6 +94,7 @@ def _timed(evolve: Callable[[Any, Any, datetime], Any]) -> Evolve:
 PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "field_office_registered": (("field_office", _plain(ag.evolve_field_office)),),
     "agency_registered": (("agency", _plain(ag.evolve_agency)),),
+    "agency_amended": (("agency", _plain(ag.evolve_agency)),),
     "facility_registered": (("facility", _plain(ag.evolve_facility)),),
     "agreement_requested": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_reviewed": (("agreement", _plain(ag.evolve_agreement)),),
@@ -99,6 +102,9 @@ PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "agreement_suspended": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_reinstated": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_terminated": (("agreement", _plain(ag.evolve_agreement)),),
+    **{name: (("agreement", _plain(ag.evolve_agreement)),) for name in (
+        "agreement_resigned", "agreement_amended", "agreement_delisted", "agreement_relisted")},
+    "agreement_document_attached": (("agreement_document", _plain(am.evolve_document)),),
     "officer_nominated": (("officer", _plain(of.evolve_officer)),),
     "background_check_recorded": (("officer", _plain(of.evolve_officer)),),
     "officer_separated": (("officer", _plain(of.evolve_officer)),),
