@@ -159,6 +159,14 @@ def load(conn: Connection, kind_name: str, **key: Any) -> Any:
     return None if row is None else parse(kind.entity, dict(row._mapping))
 
 
+def load_where(conn: Connection, kind_name: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
+    """Every entity of a kind matching `conditions`, for readers outside the write path (which reads children
+    through its cache: `children`)."""
+    kind = KINDS[kind_name]
+    rows = conn.execute(sa.select(kind.table).where(*conditions))
+    return [parse(kind.entity, dict(r._mapping)) for r in rows]
+
+
 def stream_of(kind_name: str, key: dict[str, Any]) -> str:
     """The ledger stream holding one entity's history: its kind, then its key parts ("certificate:OFF-1:WSO")."""
     return ":".join((kind_name, *(str(part) for part in identity(kind_name, key)[1])))
