@@ -10,7 +10,10 @@ Each server runs as its own process on 127.0.0.1 (uvicorn, one worker); the load
 (Debian package `wrk`) in another process, bounded in time and connections. One run; the ratio is
 ours / constant.
 
-    python bench/api.py [--seconds 10] [--connections 16]
+    python bench/api.py [--seconds 10] [--connections 16] [--db postgresql://user@host:5432/test] [--workers 2]
+
+With `--db`, a database cl_bench_<random>_api is created on that server and dropped at the end; `--workers`
+runs `serve --workers N` (one process per core for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from custody_ledger.app.admin import open_engine
 from custody_ledger.app.execute import execute_batch
 from custody_ledger.ledger.schema import certificates, facilities, users
 from custody_ledger.policy import default_policy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import Backend
 
 HOST = "127.0.0.1"
 LOGIN_LUA = """
@@ -130,50 +136,61 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--arrests", type=int, default=24000, help="prepared releases for serve_warrant")
+    parser.add_argument("--db", default=None, help="a PostgreSQL server URL (default: a SQLite file)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/api.py needs wrk: apt-get install -y wrk")
     with tempfile.TemporaryDirectory(prefix="cl-api-bench-") as tmp:
-        db = str(Path(tmp) / "bench.db")
-        env = {**os.environ, "CUSTODY_LEDGER_DB": db, "CUSTODY_LEDGER_MFA_REQUIRED": "false",
-               "CUSTODY_LEDGER_SECRET_KEY": "bench-" + "k" * 40}
-        cli("init", env=env)
-        cli("seed", "--agencies", "6", "--years", "0.5", env=env)
-        cli("demo-accounts", env=env)
-        officer, agency = prepare_arrests(db, args.arrests)
-        scripts = []
-        for part in range(3):  # each run serves warrants of its own third
-            scripts.append(Path(tmp) / f"serve{part}.lua")
-            scripts[-1].write_text(f'OFFICER = "{officer}"\nAGENCY = "{agency}"\nSALT = {int(time.time())}\n'
-                                   f"START = {part * args.arrests // 3}\n" + SERVE_LUA)
-        login_script = Path(tmp) / "login.lua"
-        login_script.write_text(LOGIN_LUA)
-        servers = [
-            subprocess.Popen([sys.executable, "-m", "custody_ledger", "serve", "--port", "8781"], env=env,
-                             stderr=subprocess.DEVNULL),
-            subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
-                              "constant_app:app", "--port", "8782", "--log-level", "warning"]),
-        ]
+        backend = Backend(Path(tmp), args.db)
         try:
-            wait_until_up(f"http://{HOST}:8781/openapi.json")
-            wait_until_up(f"http://{HOST}:8782/constant")
-            records = {"Authorization": f"Bearer {login(8781, 'records', 'demo-password-287g')}"}
-            wso = {"Authorization": f"Bearer {login(8781, 'wso', 'demo-password-287g')}",
-                   "Content-Type": "application/json"}
-            base = wrk(f"http://{HOST}:8782/constant", args.seconds, args.connections, {})
-            holds = wrk(f"http://{HOST}:8781/holds?due_within=4h", args.seconds, args.connections, records)
-            serve_url = f"http://{HOST}:8781/commands/serve_warrant"
-            serve = wrk(serve_url, args.seconds, args.connections, wso, scripts[0])
-            idle = wrk(serve_url, args.seconds, 2, wso, scripts[1])
-            flood = subprocess.Popen(["wrk", "-t1", "-c16", f"-d{args.seconds + 4}s", "-s", str(login_script),
-                                      f"http://{HOST}:8781/auth/login"], stdout=subprocess.DEVNULL)
-            time.sleep(2)  # the flood is under way before the measurement starts
-            flooded = wrk(serve_url, args.seconds, 2, wso, scripts[2])
-            flood.wait(timeout=args.seconds + 30)
+            run(args, tmp, backend.create("api") if args.db else str(Path(tmp) / "bench.db"))
         finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=10)
+            backend.drop_all()
+
+
+def run(args: argparse.Namespace, tmp: str, db: str) -> None:
+    env = {**os.environ, "CUSTODY_LEDGER_DB": db, "CUSTODY_LEDGER_MFA_REQUIRED": "false",
+           "CUSTODY_LEDGER_SECRET_KEY": "bench-" + "k" * 40}
+    cli("init", env=env)
+    cli("seed", "--agencies", "6", "--years", "0.5", env=env)
+    cli("demo-accounts", env=env)
+    officer, agency = prepare_arrests(db, args.arrests)
+    scripts = []
+    for part in range(3):  # each run serves warrants of its own third
+        scripts.append(Path(tmp) / f"serve{part}.lua")
+        scripts[-1].write_text(f'OFFICER = "{officer}"\nAGENCY = "{agency}"\nSALT = {int(time.time())}\n'
+                               f"START = {part * args.arrests // 3}\n" + SERVE_LUA)
+    login_script = Path(tmp) / "login.lua"
+    login_script.write_text(LOGIN_LUA)
+    servers = [
+        subprocess.Popen([sys.executable, "-m", "custody_ledger", "serve", "--port", "8781",
+                          "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
+                          "constant_app:app", "--port", "8782", "--log-level", "warning"]),
+    ]
+    try:
+        wait_until_up(f"http://{HOST}:8781/openapi.json")
+        wait_until_up(f"http://{HOST}:8782/constant")
+        records = {"Authorization": f"Bearer {login(8781, 'records', 'demo-password-287g')}"}
+        wso = {"Authorization": f"Bearer {login(8781, 'wso', 'demo-password-287g')}",
+               "Content-Type": "application/json"}
+        base = wrk(f"http://{HOST}:8782/constant", args.seconds, args.connections, {})
+        holds = wrk(f"http://{HOST}:8781/holds?due_within=4h", args.seconds, args.connections, records)
+        serve_url = f"http://{HOST}:8781/commands/serve_warrant"
+        serve = wrk(serve_url, args.seconds, args.connections, wso, scripts[0])
+        idle = wrk(serve_url, args.seconds, 2, wso, scripts[1])
+        flood = subprocess.Popen(["wrk", "-t1", "-c16", f"-d{args.seconds + 4}s", "-s", str(login_script),
+                                  f"http://{HOST}:8781/auth/login"], stdout=subprocess.DEVNULL)
+        time.sleep(2)  # the flood is under way before the measurement starts
+        flooded = wrk(serve_url, args.seconds, 2, wso, scripts[2])
+        flood.wait(timeout=args.seconds + 30)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    where = "PostgreSQL" if db.startswith("postgres") else "SQLite"
+    print(f"{where}, serve --workers {args.workers}")
     print(f"{'route':<32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs constant':>12}")
     for name, row in (("GET /constant (bare FastAPI)", base), ("GET /holds?due_within=4h", holds),
                       ("POST /commands/serve_warrant", serve), ("serve_warrant, 2 conn, idle", idle),

@@ -6,7 +6,7 @@ with a small and a large ledger beneath it, on SQLite or PostgreSQL.
 2. The large ledger is a copy of that database (file copy / `CREATE DATABASE ... TEMPLATE`) grown to
    `--large` events (1,000,000 by default) by one of:
    - `--fill rows` (default, fast): the prefix's own event rows appended again and again, each copy under
-     renamed streams and idempotency keys, hash-chained on from the head exactly as `store.append` chains
+     renamed streams and idempotency keys, hash-chained on from the head exactly as `store.chain` chains
      (so the chain verifies), each copy's command_results rows with it. The append-only tables the write
      path reads on every command (events: head, stream order; command_results: idempotency) then hold the
      full history; the projection tables (bookings, holds, ...) keep the prefix's size.

@@ -1,7 +1,7 @@
 """Ingest benchmark: N generated commands through the write path, in two modes, on SQLite or PostgreSQL.
 
 1. per-command: one durable transaction per command (what `apply` does by default);
-2. batched: one transaction per batch, a savepoint per command (`apply --batch`).
+2. batched: one transaction per batch (`apply --batch`).
 
 Each is printed next to the raw limit measured in the same run: the same number of hash-chained event rows
 (SHA-256 over the previous hash and the row, as the ledger chains them) written by the plain driver at the

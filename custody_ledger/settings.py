@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(5, ge=1, le=5)
     lockout_minutes: int = Field(10, ge=10)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Issue 13: an edition of ICE's list uploaded to POST /imports/... (the May 2026 xlsx is a few hundred KB).
+    max_import_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     # Issue 11: a request body must arrive in full within this time, or the request is answered 408 and the
     # connection closed (a client that never finishes its body would otherwise hold a connection forever).
     body_timeout_seconds: float = Field(10, gt=0, le=300)

@@ -84,6 +84,8 @@ def _principal(request: Request, engine: EngineDep, settings: SettingsDep, now: 
         route = getattr(request.scope.get("route"), "path", "")
         if isinstance(route, str) and route.startswith("/commands/"):
             require_write_factors(engine, settings, principal, f"command:{route.removeprefix('/commands/')}", now)
+        elif isinstance(route, str) and route.startswith("/imports/"):
+            require_write_factors(engine, settings, principal, f"import:{route.removeprefix('/imports/')}", now)
         return principal
     if key is not None:
         return authenticate_key(engine, settings, key, remote=remote)

@@ -18,7 +18,7 @@ from custody_ledger.policy import load_policy
 from custody_ledger.settings import Settings, check_production, load_settings
 
 from . import errors
-from .routers import auth, commands, docs, reads
+from .routers import auth, commands, docs, interop, reads
 
 
 def _utc_now() -> datetime:
@@ -40,10 +40,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
     app.state.clock = clock or _utc_now
     app.state.login_throttle = LoginThrottle()
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, import_bytes=settings.max_import_bytes)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
     app.add_middleware(NoStore, prefixes=NO_STORE_PREFIXES)
-    for module in (docs, auth, reads, commands):
+    for module in (docs, auth, reads, commands, interop):
         app.include_router(module.router)
     app.mount(docs.STATIC_URL, docs.static_files(), name="docs-static")
     web.install(app)  # the pages people work in (web/): the log-in page at /
@@ -53,16 +53,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, p
 class BodyLimit:
     """Refuse bodies over the limit (413) by their declared length, or while a chunked body streams in."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, import_bytes: int | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.import_bytes = max_bytes if import_bytes is None else import_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # A file upload (an edition of ICE's list) is larger than any command body.
+        limit = self.import_bytes if str(scope.get("path", "")).startswith("/imports/") else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
-            response = errors.problem({"kind": "too_large", "message": f"request body exceeds {self.max_bytes} bytes"})
+        if not declared.isdigit() or int(declared) > limit:
+            response = errors.problem({"kind": "too_large", "message": f"request body exceeds {limit} bytes"})
             await response(scope, receive, send)
             return
         seen = 0
@@ -71,8 +74,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise errors.BodyTooLarge(self.max_bytes)
+            if seen > limit:
+                raise errors.BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)
@@ -110,7 +113,8 @@ class BodyTimeout:
 
 
 # Routes whose answers carry a person's records, the access log, or a session token: never kept by a cache.
-NO_STORE_PREFIXES = ("/bookings", "/warrants", "/holds", "/alerts", "/events", "/persons", "/access-log", "/auth")
+NO_STORE_PREFIXES = ("/bookings", "/warrants", "/holds", "/alerts", "/events", "/persons", "/access-log", "/auth",
+                     "/exports", "/imports")
 
 
 class NoStore:

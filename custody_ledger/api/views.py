@@ -73,10 +73,12 @@ class Agency(Out):
     agency_id: str
     name: str
     kind: str
-    state: str
-    county: str
-    ori: str
+    state: str = Field(description="USPS code of its state, DC or territory")
+    county: str | None = Field(description="Null when unknown: ICE's lists often lack it, and it is never invented")
+    ori: str | None = Field(description="Null when unknown: ICE's lists never carry it")
     field_office_id: str
+    jurisdiction: str | None = Field(None, description="county, municipality, state, territory or tribal; null "
+                                                       "when unknown")
 
 
 class Facility(Out):
@@ -96,6 +98,9 @@ class Agreement(Out):
     effective_from: date | None
     expires_on: date | None
     status_reason: str | None
+    listed_on: date | None = Field(None, description="The edition of ICE's public list that last put it on the list")
+    delisted_on: date | None = Field(None, description="The first edition it was missing from (inferred, not a "
+                                                       "termination); null while listed")
 
 
 class Officer(Out):

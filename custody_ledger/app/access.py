@@ -21,18 +21,22 @@ from custody_ledger.ledger.schema import agencies
 
 from .auth import Forbidden, Principal, Role, log_access
 
+# What ICE's public list and the agreement's own papers say of it (issue 13): the program administrator's.
+AGREEMENT_RECORDS = ("resign_agreement", "amend_agreement", "attach_agreement_document", "delist_agreement",
+                     "relist_agreement")
 _JAIL = frozenset({"book_person", "release_from_criminal_custody", "release_hold"})
 # Court orders on a person's record are carried out by the agency that holds it (its records custodian).
 _AGENCY_ADMIN = frozenset({"register_facility", "request_agreement", "nominate_officer", "separate_officer",
                            "seal_person", "unseal_person", "expunge_person"})
 _OFFICER = frozenset({"serve_warrant", "interview_status", "issue_detainer", "enter_ice_data"})
 _SUPERVISOR = frozenset({
-    "register_agency", "review_agreement", "record_background_check", "record_training", "certify_officer",
-    "suspend_certificate", "revoke_certificate", "lodge_warrant", "cancel_warrant", "transfer_custody",
+    "register_agency", "amend_agency", "review_agreement", "record_background_check", "record_training",
+    "certify_officer", "suspend_certificate", "revoke_certificate", "lodge_warrant", "cancel_warrant",
+    "transfer_custody",
 })
 _ADMIN = frozenset({
-    "register_field_office", "register_agency", "sign_agreement", "suspend_agreement", "reinstate_agreement",
-    "terminate_agreement",
+    "register_field_office", "register_agency", "amend_agency", "sign_agreement", "suspend_agreement",
+    "reinstate_agreement", "terminate_agreement", *AGREEMENT_RECORDS,
 })
 # Who is told of alerts outside the product: an agency for itself, a supervisor for the field office's agencies.
 _ROUTES = frozenset({"set_alert_route", "remove_alert_route"})
@@ -55,8 +59,9 @@ ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
 
 # Which record a command acts on, and so which agency it belongs to: (kind, payload field).
 _TARGETS: Mapping[str, tuple[str, str]] = {
-    **{c: ("agreement", "agreement_id") for c in ("review_agreement", "sign_agreement", "suspend_agreement",
-                                                  "reinstate_agreement", "terminate_agreement")},
+    **{c: ("agreement", "agreement_id") for c in (
+        "review_agreement", "sign_agreement", "suspend_agreement", "reinstate_agreement", "terminate_agreement",
+        *AGREEMENT_RECORDS)},
     **{c: ("officer", "officer_id") for c in ("record_background_check", "record_training", "certify_officer",
                                               "suspend_certificate", "revoke_certificate", "separate_officer")},
     **{c: ("booking", "booking_id") for c in ("release_from_criminal_custody", "lodge_warrant", "interview_status",
@@ -135,6 +140,10 @@ def log_denial(conn: Connection, principal: Principal, command: object, denial: 
 def authorize_command(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
     """Role (403), an officer only as themself (403), then scope (404 as if absent)."""
     authorize_role(principal, command)
+    if getattr(payload, "source", None) is not None:
+        # An imported record is exempt from the late-entry flag (domain/provenance.py): only importers, which
+        # run inside the product, may say a record came from a file.
+        raise Forbidden("source is set only by the product's importers (POST /imports/...)", field="source")
     acting_as = getattr(payload, "officer_id", principal.officer_id)  # only commands that name an officer
     if principal.role is Role.CERTIFIED_OFFICER and acting_as != principal.officer_id:
         raise Forbidden("an officer acts only under their own name and certificate", field="officer_id")

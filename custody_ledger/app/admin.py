@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import TextIO
 
@@ -72,17 +73,32 @@ def grant_service_role(engine: Engine, role: str, *, password: str | None) -> No
         guards.grant_service_role(conn, role, password=password)
 
 
-def export(engine: Engine, out: TextIO) -> int:
-    """The whole ledger as JSON Lines, every column a verifier needs to recompute the chain. It holds no
-    person's data: events name people only by subject id and commitment (app/persons.py)."""
+def export(engine: Engine, out: TextIO, *, first: int | None = None, last: int | None = None) -> int:
+    """The ledger as JSON Lines, every column a verifier needs to recompute the chain (tools/check_export.py), from
+    sequence number `first` to `last` inclusive. It holds no person's data: events name people only by subject id
+    and commitment (app/persons.py)."""
     count = 0
+    for line in ledger_lines(engine, first=first, last=last):
+        out.write(line)
+        count += 1
+    return count
+
+
+def ledger_lines(engine: Engine, *, first: int | None = None, last: int | None = None) -> Iterator[str]:
+    """One JSON line per event, in sequence order; a range's first line carries the prev_hash that links it to
+    the events before it."""
+    if first is not None and last is not None and last < first:
+        raise Invalid(f"--to {last} is before --from {first}", field="to")
+    query = sa.select(events).order_by(events.c.seq)
+    if first is not None:
+        query = query.where(events.c.seq >= first)
+    if last is not None:
+        query = query.where(events.c.seq <= last)
     with engine.connect() as conn:
-        for row in conn.execution_options(yield_per=5000).execute(sa.select(events).order_by(events.c.seq)):
+        for row in conn.execution_options(yield_per=5000).execute(query):
             line = {**row._mapping, "occurred_at": format_instant(row.occurred_at),
                     "recorded_at": format_instant(row.recorded_at), "payload": json.loads(row.payload)}
-            out.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+            yield json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def searches_for(engine: Engine, name: str, dob: date) -> list[dict[str, object]]:

@@ -37,6 +37,8 @@ from custody_ledger.ledger.db import write_transaction
 from custody_ledger.ledger.schema import agencies, api_keys, sessions, users
 from custody_ledger.settings import Settings
 
+from . import access_records
+
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
 # Recording activity at most once a minute keeps most requests free of a durable write; the idle
 # timeout is measured in tens of minutes, so a minute of slack does not matter.
@@ -94,9 +96,14 @@ def log_access(conn: Connection, principal: str, action: str, outcome: str, *, n
                role: str | None = None, agency_id: str | None = None, resource: str | None = None,
                remote: str | None = None, shown: list[Any] | None = None) -> None:
     # Hash-chained (ledger/access_chain.py): `verify` names a row deleted or edited behind the log's back.
-    access_chain.append(conn, {"at": now, "principal": principal, "role": role, "agency_id": agency_id,
-                               "action": action, "resource": resource, "outcome": outcome, "remote": remote,
-                               "shown": None if shown is None else json.dumps(shown)})
+    record = {"at": now, "principal": principal, "role": role, "agency_id": agency_id, "action": action,
+              "resource": resource, "outcome": outcome, "remote": remote,
+              "shown": None if shown is None else json.dumps(shown)}
+    collected = access_records.collector()
+    if collected is not None:  # a read: committed with others' before it is answered (reads.run)
+        collected.append(record)
+    else:
+        access_chain.append(conn, record)
 
 
 def _needs_scope(role: Role, agency_id: str | None, field_office_id: str | None) -> None:
@@ -469,13 +476,17 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
                      row.mfa_passed, remote)
 
 
-def add_api_key(engine: Engine, key_id: str, agency_id: str, settings: Settings, *, now: datetime, by: str) -> str:
-    """An integration client's key (a jail management system), scoped to one agency; shown only now."""
+def add_api_key(engine: Engine, key_id: str, agency_id: str | None, settings: Settings, *, now: datetime,
+                by: str) -> str:
+    """An integration client's key, shown only now: a jail management system's, scoped to one agency; or, with no
+    agency, a program-wide key for ICE's public list (POST /imports/ice-agreements, GET /exports/agreements),
+    which reaches no agency's records (app/transfers.py)."""
     if not key_id or len(key_id) > 100:
         raise Invalid("key_id must have 1 to 100 characters", field="key_id")
     key = f"clk_{secrets.token_urlsafe(32)}"
     with write_transaction(engine) as conn:
-        if conn.execute(sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
+        if agency_id is not None and conn.execute(
+                sa.select(agencies.c.agency_id).where(agencies.c.agency_id == agency_id)).first() is None:
             raise NotFound.of("agency_id", agency_id)
         if conn.execute(sa.select(api_keys.c.key_id).where(api_keys.c.key_id == key_id)).first() is not None:
             raise Conflict(f"API key {key_id} already exists", field="key_id")

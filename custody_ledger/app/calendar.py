@@ -58,6 +58,7 @@ def _zone(tx: Tx, kind: str, ident: object) -> ZoneInfo:
 CALENDARS: Mapping[str, tuple[str | None, str]] = {
     "register_field_office": (None, "timezone"),
     "register_agency": ("field_office", "field_office_id"),
+    "amend_agency": ("agency", "agency_id"),
     "register_facility": (None, "timezone"),
     "request_agreement": ("agency", "agency_id"),
     "review_agreement": ("agreement", "agreement_id"),
@@ -65,6 +66,8 @@ CALENDARS: Mapping[str, tuple[str | None, str]] = {
     "suspend_agreement": ("agreement", "agreement_id"),
     "reinstate_agreement": ("agreement", "agreement_id"),
     "terminate_agreement": ("agreement", "agreement_id"),
+    **{name: ("agreement", "agreement_id") for name in (
+        "resign_agreement", "amend_agreement", "attach_agreement_document", "delist_agreement", "relist_agreement")},
     "nominate_officer": ("agency", "agency_id"),
     "record_background_check": ("officer", "officer_id"),
     "record_training": ("officer", "officer_id"),

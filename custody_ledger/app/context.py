@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from custody_ledger.domain.policy import Policy, PolicyView
 from custody_ledger.ledger import projections
+from custody_ledger.ledger.unit import Unit
 
 from .persons import Protected
 
 
 @dataclass(frozen=True)
 class Tx:
-    conn: Connection
+    unit: Unit
     at: datetime
     now: datetime
     actor: str
@@ -31,18 +31,28 @@ class Tx:
     # Entities read by this command, reused by the projection step instead of read twice.
     known: projections.Known = field(default_factory=dict)
 
+    @property
+    def conn(self) -> Connection:
+        """The connection, for a statement of its own; what the transaction staged is written first."""
+        return self.unit.connection()
+
     def load(self, kind: str, **key: Any) -> Any:
         ident = projections.identity(kind, key)
         if ident not in self.known:
-            self.known[ident] = projections.load(self.conn, kind, **key)
+            self.known[ident] = projections.entity(self.unit, kind, **key)
         return self.known[ident]
 
-    def load_where(self, kind: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
-        return projections.load_where(self.conn, kind, *conditions)
+    def read(self, kind: str, key: dict[str, Any]) -> Any:
+        return self.load(kind, **key)
+
+    def children(self, kind: str, **parent: Any) -> list[Any]:
+        """Every entity of `kind` whose one named column has the value given (the warrants of a booking)."""
+        ((column, value),) = parent.items()
+        return projections.children(self.unit, kind, column, value)
 
     def as_of(self, kind: str, **key: Any) -> Any:
         """The entity as it stood at this command's `at`, on its calendar: what legal questions are decided on."""
-        return projections.state_at(self.conn, kind, self.at, self.view.day, **key)
+        return projections.state_at(self.unit, kind, self.at, self.view.day, **key)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import rfc8785
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from custody_ledger.domain import timing
 from custody_ledger.domain.clock import require_utc
 from custody_ledger.domain.commands import Envelope, parse_envelope
 from custody_ledger.domain.errors import Conflict, DomainError, RuleViolation
 from custody_ledger.domain.events import ActionRefused, PersonExpunged, event_stream
+from custody_ledger.domain.history import Entry
 from custody_ledger.domain.instants import present_text
 from custody_ledger.domain.policy import Policy
-from custody_ledger.ledger import db, projections, store
+from custody_ledger.ledger import codec, projections, store, unit
 
 from . import alerting, calendar, persons
 from .access import authorize_command, log_denial, require_role
@@ -102,17 +102,16 @@ def execute(
             require_role(engine, principal, raw.get("command"), now)
             raw = {**raw, "actor": principal.id}
         envelope = parse_envelope(raw)
-        with db.writer(engine) as conn, conn.begin():
-            db.take_append_lock(conn)
+        key = envelope.idempotency_key if principal is None else principal_key(principal, envelope.idempotency_key)
+        with unit.transaction(engine, [key]) as work:
             if principal is not None:
                 try:
-                    authorize_command(conn, principal, envelope.command, envelope.payload)
+                    authorize_command(work.conn, principal, envelope.command, envelope.payload)
                 except DomainError as denial:
                     # Returning commits the access record of the attempt, and nothing else.
-                    log_denial(conn, principal, envelope.command, denial, envelope.payload, now)
+                    log_denial(work.conn, principal, envelope.command, denial, envelope.payload, now)
                     return Result.failed(raw, denial)
-            return _apply(conn, envelope, fingerprint(raw), now, policy,
-                          result_key=None if principal is None else principal_key(principal, envelope.idempotency_key))
+            return _apply(work, envelope, fingerprint(raw), now, policy, result_key=key)
     except DomainError as error:
         return Result.failed(raw, error)
 
@@ -120,19 +119,20 @@ def execute(
 def execute_batch(
     engine: Engine, raws: Iterable[Mapping[str, Any]], *, now: datetime, policy: Policy
 ) -> list[Result]:
-    """Many commands in one transaction, a savepoint each: a failing command leaves the others intact.
+    """Many commands in one transaction: a refused or invalid command leaves the others intact (nothing of a
+    command is staged before it is accepted whole: ledger/unit.py).
 
     Results are returned only after the whole batch committed, so none is acknowledged early.
     """
     now = require_utc("now", now)
+    raws = list(raws)
     results: list[Result] = []
-    with db.writer(engine) as conn, conn.begin():
-        db.take_append_lock(conn)
+    keys = [k for r in raws if isinstance(r, Mapping) for k in [r.get("idempotency_key")] if isinstance(k, str)]
+    with unit.transaction(engine, keys) as work:
         for raw in raws:
             try:
                 envelope = parse_envelope(raw)
-                with db.savepoint(conn):
-                    results.append(_apply(conn, envelope, fingerprint(raw), now, policy))
+                results.append(_apply(work, envelope, fingerprint(raw), now, policy))
             except DomainError as error:
                 results.append(Result.failed(raw, error))
     return results
@@ -140,20 +140,20 @@ def execute_batch(
 
 def fingerprint(raw: Mapping[str, Any]) -> str:
     """What the idempotency key promises: the same key must come with the same command."""
-    return hashlib.sha256(rfc8785.dumps(persons.blinded(raw, persons.keyring()))).hexdigest()
+    return hashlib.sha256(codec.canonical(persons.blinded(raw, persons.keyring()))).hexdigest()
 
 
-def _apply(conn: Connection, env: Envelope, fp: str, now: datetime, policy: Policy, *,
+def _apply(work: unit.Unit, env: Envelope, fp: str, now: datetime, policy: Policy, *,
            result_key: str | None = None) -> Result:
     """`result_key`: where the result is kept, when not under the idempotency key itself (principal_key)."""
     result_key = result_key or env.idempotency_key
-    prior = store.find_result(conn, result_key)
+    prior = work.find_result(result_key)
     if prior is not None:
         if prior[0] != fp:
             raise Conflict("idempotency_key was already used for a different command", field="idempotency_key")
         return Result.from_stored(prior[1])
     at = env.occurred_at or now
-    tx = Tx(conn, at, now, env.actor, env.idempotency_key, policy, policy.at(at, calendar.UTC_ZONE))
+    tx = Tx(work, at, now, env.actor, env.idempotency_key, policy, policy.at(at, calendar.UTC_ZONE))
     tx = replace(tx, view=policy.at(at, calendar.zone_for(tx, env.command, env.payload)))
     timing.check_not_future(at, now, tx.view)
     error: RuleViolation | None = None
@@ -173,33 +173,31 @@ def _refusal_event(tx: Tx, env: Envelope, refusal: RuleViolation) -> ActionRefus
                          refusal.field, officer_id if officer is not None else None, agency_id)
 
 
-def _keep_persons(tx: Tx, outcome: Outcome, events: list[Any]) -> None:
-    """The person store changes with the events that concern it, in their transaction: a booking's person is
-    stored, an expunged person's data key destroyed."""
-    if outcome.person is not None:
-        persons.store(tx.conn, outcome.person, tx.now)
-    for event in events:
-        if isinstance(event, PersonExpunged):
-            persons.shred(tx.conn, event.subject_id, tx.now)
-
-
 def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolation | None,
             result_key: str) -> Result:
+    """Everything the command writes is worked out first and staged in one step, so a command refused on the
+    way (stream order) leaves nothing behind; then what needs statements of its own (a shred, the outbox)."""
     events = list(outcome.events)
     streams = [event_stream(e) for e in events]
-    previous = store.last_occurred(tx.conn, streams)
+    previous = tx.unit.last_occurred(streams)
     for stream in streams:
         timing.check_stream_order(stream, previous.get(stream), tx.at, tx.view)
-    late = timing.late_entry(tx.at, tx.now, streams[0], env.idempotency_key, tx.view)
+    late = timing.late_entry(tx.at, tx.now, streams[0], env.idempotency_key, tx.view,
+                             getattr(env.payload, "source", None))
     if late is not None:
         events.append(late)
-    rows = store.append(tx.conn, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
-                        idempotency_key=env.idempotency_key)
-    projections.project(tx.conn, events, tx.at, env.actor, tx.known)
-    _keep_persons(tx, outcome, events)
-    alerting.enqueue(tx, rows, events)
+    rows = store.chain(tx.unit.head, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
+                       idempotency_key=env.idempotency_key)
+    changed = projections.fold(tx.read, events, tx.at, env.actor, tx.known)
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,
                     None if error is None else error.to_dict(), outcome.data)
-    store.save_result(tx.conn, result_key, env.command, fp, result.to_dict(), tx.now)
+    tx.unit.stage(rows, [Entry(e, tx.at) for e in events], changed,
+                  store.result_row(result_key, env.command, fp, result.to_dict(), tx.now),
+                  None if outcome.person is None else persons.row(outcome.person, tx.now))
+    for event in events:
+        if isinstance(event, PersonExpunged):
+            # The person store changes with the events that concern it, in their transaction.
+            persons.shred(tx.conn, event.subject_id, tx.now)
+    alerting.enqueue(tx, rows, events)
     return result

@@ -3,8 +3,7 @@ what serving one would do, an agreement's history, the ledger filtered, and the 
 
 Same contract as reads.py: every reader takes (conn, principal, ...), sees only the caller's agencies, answers
 an object outside them as absent, and appends an access record for any read that touches a person's record
-(DESIGN.md guarantee 7), in the read's own transaction: run them with `reads.run` (`reads.logs_access` marks
-the readers that log).
+(DESIGN.md guarantee 7): run them with `reads.run`, which commits those records before the read is answered.
 """
 
 from __future__ import annotations
@@ -94,7 +93,6 @@ def rule_words(policy: Policy, rule_id: str | None, at: datetime, timezone: str)
 # --- a hold's timeline -----------------------------------------------------------------------------------
 
 
-@reads.logs_access
 def hold_timeline(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool,
                   policy: Policy) -> list[Item]:
     """Every event of the hold, its booking and its warrant, its alerts and flags, oldest first: each with the
@@ -143,7 +141,6 @@ _SERVABLE = (sa.select(s.warrants.c.warrant_id, s.warrants.c.form, s.warrants.c.
              .join(s.facilities, s.facilities.c.facility_id == s.bookings.c.facility_id))
 
 
-@reads.logs_access
 def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool,
                       policy: Policy, limit: int = 100) -> list[Item]:
     """Lodged I-200/I-205 warrants of people released from criminal custody and under no open hold, most
@@ -164,7 +161,6 @@ def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, 
     return reads.with_people(conn, principal, items, policy, now, name_only=True)
 
 
-@reads.logs_access
 def serve_preview(conn: Connection, principal: Principal, warrant_id: str, *, now: datetime, mfa_required: bool,
                   policy: Policy) -> Item:
     """What serving this warrant now would do: the deadline it would open (none under an IGSA), counted as
@@ -262,7 +258,6 @@ def agreement(conn: Connection, principal: Principal, agreement_id: str) -> Item
 # --- the ledger ------------------------------------------------------------------------------------------
 
 
-@reads.logs_access
 def events(conn: Connection, principal: Principal, *, now: datetime, mfa_required: bool, type: str | None = None,
            stream: str | None = None, after: int | None = None, before: int | None = None,
            limit: int = 50) -> reads.Page:

@@ -260,11 +260,16 @@ def match_token(name: str, dob: date, keys: Keyring) -> str:
     return _match_token(name, dob, keys.master)
 
 
+def row(protected: Protected, now: datetime) -> dict[str, Any]:
+    """The subject's row in the person store (the write path stages it with the booking's events)."""
+    return {"subject_id": protected.subject_id, "key_id": protected.key_id, "wrapped_key": protected.wrapped_key,
+            "ciphertext": protected.ciphertext, "match_token": protected.match_token, "created_at": now,
+            "shredded_at": None}
+
+
 def store(conn: Connection, protected: Protected, now: datetime) -> None:
     """Insert the subject's row, inside the caller's transaction."""
-    conn.execute(persons.insert().values(
-        subject_id=protected.subject_id, key_id=protected.key_id, wrapped_key=protected.wrapped_key,
-        ciphertext=protected.ciphertext, match_token=protected.match_token, created_at=now))
+    conn.execute(persons.insert().values(row(protected, now)))
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

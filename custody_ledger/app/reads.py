@@ -26,10 +26,9 @@ from custody_ledger.domain import clock, watch
 from custody_ledger.domain.errors import DomainError, Invalid, NotFound
 from custody_ledger.domain.model import AgreementModel, HoldStatus, SubjectState, WatchKind
 from custody_ledger.domain.policy import Policy
-from custody_ledger.ledger import db
 from custody_ledger.ledger import schema as s
 
-from . import persons
+from . import access_records, persons
 from .access import agencies_in_scope
 from .auth import Forbidden, Principal, Role, log_access
 
@@ -49,19 +48,19 @@ class Page:
 
 def run(engine: Engine, reader: Callable[Concatenate[Connection, Principal, P], T], principal: Principal,
         *args: P.args, **kwargs: P.kwargs) -> T:
-    """One read in its own transaction; a refused read's access record commits before the refusal is raised."""
+    """One read in its own transaction, as a plain reader that never holds up a command. A person-record read's
+    access records are committed, with those of the reads that finished meanwhile (access_records.py), before
+    it is answered, a refused read's before the refusal is raised."""
     failure: DomainError | None = None
-    # A person-record read appends to the access log, so it starts as a writer: on SQLite a read
-    # transaction that later writes fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
-    # Other reads stay plain readers, which never hold up a command.
-    with (db.writer(engine) if reader in _LOGGED or reader in _LOGGED_ELSEWHERE else engine.connect()) as conn, \
-            conn.begin():
+    with access_records.collecting() as records, engine.connect() as conn, conn.begin():
         try:
-            return reader(conn, principal, *args, **kwargs)
+            found = reader(conn, principal, *args, **kwargs)
         except DomainError as error:
             failure = error
-    assert failure is not None
-    raise failure
+    access_records.writer_of(engine).write(engine, records)
+    if failure is not None:
+        raise failure
+    return found
 
 
 # --- reference data: not person records ---------------------------------------------------------------
@@ -348,20 +347,6 @@ def access_log(conn: Connection, principal: Principal, *, principal_id: str | No
                                           *_equal(s.access_log.c.action, action))
     return _page(conn, query, s.access_log.c.seq, after, limit,
                  lambda row: {**row._mapping, "shown": None if row.shown is None else json.loads(row.shown)})
-
-
-# Readers that append an access record (person records, and the ledger that contains them).
-_LOGGED: frozenset[Callable[..., object]] = frozenset({bookings, booking, warrants, warrant, holds, hold, events,
-                                                     alerts, person_search})
-# The same, declared by other app modules (app/pages.py) with `logs_access`.
-_LOGGED_ELSEWHERE: set[Callable[..., object]] = set()
-R = TypeVar("R", bound=Callable[..., object])
-
-
-def logs_access(reader: R) -> R:
-    """Marks a reader of another module that appends access records, so `run` opens it as a writer."""
-    _LOGGED_ELSEWHERE.add(reader)
-    return reader
 
 
 # --- scope, paging and the access record ----------------------------------------------------------------

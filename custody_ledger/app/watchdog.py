@@ -32,6 +32,7 @@ from custody_ledger.domain.clock import require_utc
 from custody_ledger.domain.model import Hold, HoldStatus
 from custody_ledger.domain.parse import parse
 from custody_ledger.domain.policy import Policy
+from custody_ledger.ledger import cache
 from custody_ledger.ledger import schema as s
 from custody_ledger.settings import Settings
 
@@ -128,7 +129,7 @@ def raise_due(engine: Engine, *, now: datetime, policy: Policy) -> list[Raised]:
             for moment, hold, _ in moments]
     results: list[Result] = []
     for start in range(0, len(raws), BATCH):
-        # One transaction per batch, a savepoint per moment: a pass commits its alerts together, and a watchdog
+        # One transaction per batch: a pass commits its alerts together, and a watchdog
         # killed mid-pass leaves whole batches behind it, which the next pass does not raise again.
         results += execute_batch(engine, raws[start:start + BATCH], now=now, policy=policy)
     raised = []
@@ -147,7 +148,10 @@ def _repair(engine: Engine, holds: list[tuple[Hold, str]], raising: set[str], po
     stale = [(hold, timezone) for hold, timezone in holds if hold.hold_id not in raising]
     if not stale:
         return
-    with engine.begin() as conn:
+    # A schedule column written without an event: the write path's cache must forget what it holds of holds.
+    state = cache.of(engine)
+    with state.lock, engine.begin() as conn:
+        state.clear()
         for hold, timezone in stale:
             ahead = watch.schedule(hold, policy.at(hold.clock_started_at, ZoneInfo(timezone)))[hold.alert_stage:]
             following = ahead[0].due_at if ahead and hold.status is HoldStatus.OPEN else None

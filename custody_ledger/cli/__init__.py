@@ -1,16 +1,16 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
-ledger.py (init, apply, seed, verify, export, serve, commands), board.py (holds, board), watch.py (watch),
-outbox.py (outbox list, replay), persons.py (persons rotate-key, searched), trust.py (checkpoint-key new, checkpoint,
-prove), policy.py (policy show), people.py (user, key, demo-accounts); common.py holds what they share (errors,
-database, moments).
+ledger.py (init, apply, seed, verify, serve, commands), interop.py (import ice-agreements, agreements, export),
+board.py (holds, board), watch.py (watch), outbox.py (outbox list, replay), persons.py (persons rotate-key,
+searched), trust.py (checkpoint-key new, checkpoint, prove), policy.py (policy show), people.py (user, key,
+demo-accounts); common.py holds what they share (errors, database, moments).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, ledger, outbox, people, persons, policy, trust, watch
+from . import board, interop, ledger, outbox, people, persons, policy, trust, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -27,7 +27,11 @@ app.command(cls=Command)(ledger.seed)
 app.command(cls=Command)(board.holds)
 app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
-app.command(cls=Command)(ledger.export)
+app.command(cls=Command)(interop.export)
+app.command(cls=Command)(interop.agreements)
+import_app = typer.Typer(help="Data in: one edition of ICE's list of 287(g) agencies.", cls=Group, no_args_is_help=True)
+app.add_typer(import_app, name="import")
+import_app.command("ice-agreements", cls=Command)(interop.import_ice_agreements)
 app.command(cls=Command)(trust.checkpoint)
 app.command(cls=Command)(trust.prove)
 checkpoint_key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", cls=Group, no_args_is_help=True)

@@ -78,7 +78,7 @@ def apply(
     file: Annotated[Path, typer.Argument(help="JSON Lines: one command per line.")],
     db: DbOption = None,
     policy: PolicyOption = None,
-    batch: Annotated[int, typer.Option(help="Commands per transaction (savepoint each); 1 = durable each.")] = 1,
+    batch: Annotated[int, typer.Option(help="Commands per transaction; 1 = durable each.")] = 1,
 ) -> None:
     """Apply commands: one JSON result per line on stdout, a summary line on stderr.
 
@@ -198,20 +198,6 @@ def grant_service_role(
               "rest", highlight=False)
 
 
-def export(
-    db: DbOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
-) -> None:
-    """The ledger as JSON Lines (one event per line, with its hashes): what a verifier needs, no person's data."""
-    engine = common.engine(db, upgrade=False)
-    if out is None:
-        count = admin.export(engine, sys.stdout)
-    else:
-        with out.open("w", encoding="utf-8") as handle:
-            count = admin.export(engine, handle)
-    err.print(f"exported {count} events", highlight=False)
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is free
@@ -228,6 +214,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     policy: PolicyOption = None,
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Do not run the watchdog in this process.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL: one per core).")] = 1,
 ) -> None:
     """Start the web UI (at /), the HTTP API (docs at /docs) and, unless --no-watch, the watchdog."""
     import uvicorn
@@ -260,7 +247,15 @@ def serve(
         err.print(f"watchdog: a pass every {settings.watch_interval_seconds:g} s (--no-watch to run it apart)",
                   highlight=False)
     try:
-        uvicorn.run(create_app(settings, engine=engine, policy=rules), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(settings, engine=engine, policy=rules), host=host, port=port, log_level="warning")
+        else:
+            # Each worker process builds its own app from the environment; the watchdog runs here, once.
+            os.environ["CUSTODY_LEDGER_DB"] = common.db_url(db)
+            if policy is not None:
+                os.environ["CUSTODY_LEDGER_POLICY_FILE"] = str(policy)
+            uvicorn.run("custody_ledger.api.main:create_app", factory=True, workers=workers, host=host, port=port,
+                        log_level="warning")
     finally:
         if stop is not None:
             stop.set()

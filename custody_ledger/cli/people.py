@@ -23,7 +23,7 @@ from custody_ledger.app.auth import (
 )
 
 from . import common
-from .common import DbOption, err
+from .common import DbOption, err, fail
 
 RoleOption = Annotated[Role, typer.Option(help="The account's role.", case_sensitive=False)]
 AgencyOption = Annotated[str | None, typer.Option(help="Agency id (staff, officers).")]
@@ -113,14 +113,20 @@ def user_logout(user_id: str, db: DbOption = None) -> None:
 
 def key_add(
     key_id: Annotated[str, typer.Argument(help="A name for the client, e.g. jms-harris.")],
-    agency: Annotated[str, typer.Option(help="The one agency whose records the key reaches.")],
+    agency: Annotated[str | None, typer.Option(help="The one agency whose records the key reaches.")] = None,
+    program_data: Annotated[bool, typer.Option("--program-data", help="A program-wide key for ICE's public list "
+                                                                      "(imports, agreements), no agency's records.")]
+    = False,
     db: DbOption = None,
 ) -> None:
-    """Issue an API key for a jail management system; the key is printed once, only its digest is kept."""
+    """Issue an API key for a jail management system (--agency) or for ICE's public list (--program-data); the key
+    is printed once, only its digest is kept."""
+    if (agency is None) == (not program_data):
+        fail("name one agency with --agency, or give --program-data for a key to ICE's public list")
     with common.refusing():
         key = add_api_key(common.engine(db), key_id, agency, common.settings(), now=common.now(), by="cli")
-    err.print(f"API key {key_id} issued for agency {agency}; send it as X-API-Key (it is not shown again):",
-              highlight=False)
+    scope = f"agency {agency}" if agency else "ICE's public list (program-wide, no agency's records)"
+    err.print(f"API key {key_id} issued for {scope}; send it as X-API-Key (it is not shown again):", highlight=False)
     print(key)
 
 

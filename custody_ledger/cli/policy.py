@@ -35,6 +35,17 @@ def _powers(value: frozenset[str]) -> str:
     return ", ".join(sorted(value))
 
 
+def _forms(value: Any) -> str:
+    return "; ".join(f"{form.value} {meaning.purpose.value}" for form, meaning in value.items())
+
+
+def _outcomes(value: Any) -> str:
+    def end(o: Any) -> str:
+        reason = f" ({o.release_reason.value})" if o.release_reason is not None else ""
+        return f"{o.code}: {o.hold.value}{reason}{', warrant ends' if o.warrant_ends else ''}"
+    return "; ".join(end(o) for o in value.values())
+
+
 # Each parameter of the policy file and how its value reads; one without a number reads "rule".
 UNITS: dict[str, Callable[[Any], str]] = {
     "custody_limit": _limit,
@@ -49,6 +60,8 @@ UNITS: dict[str, Callable[[Any], str]] = {
     "training_refresher_months": lambda v: f"{v:g} months",
     "training_hours.WSO": _hours, "training_hours.JEM": _hours, "training_hours.TFM": _hours,
     "authority.WSO": _powers, "authority.JEM": _powers, "authority.TFM": _powers,
+    "detainer_forms": _forms,
+    "detainer_outcomes": _outcomes,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import assert_never
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import lifecycle
@@ -23,9 +23,14 @@ from .commands import (
 )
 from .errors import Conflict, Invalid, NotFound
 from .events import (
+    AgencyAmended,
     AgencyRegistered,
+    AgreementAmended,
+    AgreementDelisted,
     AgreementReinstated,
+    AgreementRelisted,
     AgreementRequested,
+    AgreementResigned,
     AgreementReviewed,
     AgreementSigned,
     AgreementSuspended,
@@ -37,22 +42,26 @@ from .events import (
 from .history import require_not_backdated
 from .model import (
     Agency,
+    AgencyKind,
     Agreement,
     AgreementStatus,
     Certificate,
     CertificateStatus,
     Facility,
     FieldOffice,
+    Jurisdiction,
     ReviewDecision,
 )
 from .policy import PolicyView
+from .provenance import Source
+from .states import require_state
 
 # NCIC ORI: nine characters, the first two the state's code.
 _ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
-_STATE = re.compile(r"^[A-Z]{2}$")
 
 AgreementEvent = AgreementRequested | AgreementReviewed | AgreementSigned | AgreementSuspended | (
-    AgreementReinstated | AgreementTerminated
+    AgreementReinstated | AgreementTerminated | AgreementResigned | AgreementAmended | AgreementDelisted
+    | AgreementRelisted
 )
 AgreementChange = AgreementSuspended | AgreementReinstated | AgreementTerminated | CertificateRevoked
 
@@ -81,13 +90,18 @@ def decide_register_agency(
     cmd: RegisterAgency, existing: Agency | None, office: FieldOffice | None, view: PolicyView
 ) -> list[AgencyRegistered]:
     require_new(existing, "agency", cmd.agency_id, "agency_id", view)
-    if not _STATE.match(cmd.state):
-        raise Invalid(f"state must be a two-letter USPS code; got {cmd.state!r}", field="state")
-    if not _ORI.match(cmd.ori) or not cmd.ori.startswith(cmd.state):
-        raise Invalid(f"ori must be the 9-character NCIC code starting with {cmd.state}; got {cmd.ori!r}", field="ori")
+    state = require_state(cmd.state)
+    if cmd.ori is not None:
+        require_ori(cmd.ori, state)
     if office is None:
         raise NotFound.of("field_office_id", cmd.field_office_id)
-    return [AgencyRegistered(cmd.agency_id, cmd.name, cmd.kind, cmd.state, cmd.county, cmd.ori, cmd.field_office_id)]
+    return [AgencyRegistered(cmd.agency_id, cmd.name, cmd.kind, state, cmd.county, cmd.ori, cmd.field_office_id,
+                             cmd.jurisdiction, cmd.source)]
+
+
+def require_ori(ori: str, state: str) -> None:
+    if not _ORI.match(ori) or not ori.startswith(state):
+        raise Invalid(f"ori must be the 9-character NCIC code starting with {state}; got {ori!r}", field="ori")
 
 
 def decide_register_facility(
@@ -106,7 +120,7 @@ def decide_request_agreement(
     require_new(existing, "agreement", cmd.agreement_id, "agreement_id", view)
     if agency is None:
         raise NotFound.of("agency_id", cmd.agency_id)
-    return [AgreementRequested(cmd.agreement_id, cmd.agency_id, cmd.model)]
+    return [AgreementRequested(cmd.agreement_id, cmd.agency_id, cmd.model, cmd.source)]
 
 
 def _found(agreement: Agreement | None, ident: str) -> Agreement:
@@ -121,7 +135,7 @@ def decide_review_agreement(
     found = _found(agreement, cmd.agreement_id)
     action = "approve" if cmd.decision is ReviewDecision.SUITABLE else "decline"
     lifecycle.advance(lifecycle.AGREEMENT, found.status, action, f"agreement {found.agreement_id}", view)
-    return [AgreementReviewed(cmd.agreement_id, cmd.decision, cmd.reasons)]
+    return [AgreementReviewed(cmd.agreement_id, cmd.decision, cmd.reasons, cmd.source)]
 
 
 def decide_sign_agreement(cmd: SignAgreement, agreement: Agreement | None, view: PolicyView) -> list[AgreementSigned]:
@@ -131,7 +145,8 @@ def decide_sign_agreement(cmd: SignAgreement, agreement: Agreement | None, view:
         raise Invalid("effective_from may not be before signed_on", field="effective_from")
     if cmd.expires_on is not None and cmd.expires_on <= cmd.effective_from:
         raise Invalid("expires_on must be after effective_from", field="expires_on")
-    return [AgreementSigned(cmd.agreement_id, cmd.signed_on, cmd.effective_from, cmd.igsa, cmd.expires_on)]
+    return [AgreementSigned(cmd.agreement_id, cmd.signed_on, cmd.effective_from, cmd.igsa, cmd.expires_on,
+                            cmd.source)]
 
 
 def decide_change_agreement(
@@ -171,12 +186,33 @@ def _terminate(
     return [AgreementTerminated(cmd.agreement_id, cmd.reason, effective_on), *ended]
 
 
+def _listed(agreement: Agreement, source: Source | None) -> dict[str, Any]:
+    """An imported signature puts the agreement on the list as of its edition (a pending agency now signed)."""
+    if source is None:
+        return {}
+    return {"listed_on": source.as_of, "delisted_on": None}
+
+
 def evolve_field_office(_: FieldOffice | None, event: FieldOfficeRegistered) -> FieldOffice:
     return FieldOffice(event.field_office_id, event.name, event.timezone)
 
 
-def evolve_agency(_: Agency | None, e: AgencyRegistered) -> Agency:
-    return Agency(e.agency_id, e.name, e.kind, e.state, e.county, e.ori, e.field_office_id)
+def evolve_agency(agency: Agency | None, e: AgencyRegistered | AgencyAmended) -> Agency:
+    if isinstance(e, AgencyRegistered):
+        return Agency(e.agency_id, e.name, e.kind, e.state, e.county, e.ori, e.field_office_id, e.jurisdiction)
+    assert agency is not None, "agency_amended before agency_registered"
+    values: dict[str, Any] = {c.field: _agency_value(c.field, c.new) for c in e.changes}
+    return replace(agency, **values)
+
+
+def _agency_value(field: str, value: str | None) -> object:
+    if value is None:
+        return None
+    if field == "kind":
+        return AgencyKind(value)
+    if field == "jurisdiction":
+        return Jurisdiction(value)
+    return value
 
 
 def evolve_facility(_: Facility | None, e: FacilityRegistered) -> Facility:
@@ -185,7 +221,8 @@ def evolve_facility(_: Facility | None, e: FacilityRegistered) -> Facility:
 
 def evolve_agreement(agreement: Agreement | None, event: AgreementEvent) -> Agreement:
     if isinstance(event, AgreementRequested):
-        return Agreement(event.agreement_id, event.agency_id, event.model, AgreementStatus.REQUESTED)
+        return Agreement(event.agreement_id, event.agency_id, event.model, AgreementStatus.REQUESTED,
+                         listed_on=None if event.source is None else event.source.as_of)
     assert agreement is not None, "an agreement event before agreement_requested"
     match event:
         case AgreementReviewed():
@@ -202,7 +239,18 @@ def evolve_agreement(agreement: Agreement | None, event: AgreementEvent) -> Agre
                 effective_from=event.effective_from,
                 expires_on=event.expires_on,
                 status_reason=None,
+                **_listed(agreement, event.source),
             )
+        case AgreementResigned():
+            return replace(agreement, signed_on=event.signed_on, effective_from=event.effective_from,
+                           expires_on=event.expires_on, **_listed(agreement, event.source))
+        case AgreementAmended():
+            return replace(agreement, expires_on=event.expires_on if event.expires_on is not None else
+                           agreement.expires_on, igsa=agreement.igsa if event.igsa is None else event.igsa)
+        case AgreementDelisted():
+            return replace(agreement, delisted_on=event.delisted_on)
+        case AgreementRelisted():
+            return replace(agreement, listed_on=event.listed_on, delisted_on=None)
         case AgreementSuspended():
             return replace(agreement, status=AgreementStatus.SUSPENDED, status_reason=event.reason)
         case AgreementReinstated():

@@ -35,12 +35,15 @@ from .model import (
     BackgroundResult,
     ChargeStatus,
     CriminalReleaseReason,
+    DocumentKind,
+    Jurisdiction,
     ReleaseReason,
     ReviewDecision,
     WarrantForm,
     WatchKind,
 )
 from .parse import parse, parse_instant
+from .provenance import Source
 
 # Rules every command can meet, judged on its envelope before and after the handler (app/execute.py).
 ENVELOPE_RULES = ("time.future_skew", "time.stream_order")
@@ -51,6 +54,8 @@ AUTHORITY_RULES = (
 )
 _NOTICE = "The day the written notice takes effect: its own day when omitted, never earlier."
 # Ids per agency (app/access.py): what an agency's user creates lives in the agency's namespace.
+_SOURCE = ("Set by importers only (custody-ledger import): the file, its SHA-256, the row and the edition's date; "
+           "refused over HTTP.")
 _OWN_ID = ("Over the API it begins with the id of the agency it belongs to and a dot (a field office's route: the "
            "field office's); the program administrator and the command line name ids freely.")
 
@@ -68,18 +73,42 @@ class RegisterFieldOffice:
 
 @dataclass(frozen=True)
 class RegisterAgency:
-    """Register a state or local law enforcement agency under a field office."""
+    """Register a state or local law enforcement agency under a field office. County and ORI are optional:
+    ICE's public lists carry neither reliably, and an unknown is recorded as unknown, never invented."""
 
     refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
     agency_id: Annotated[AgencyId, SCOPE_ID, Doc("A new id for the agency (the ids its users create begin with "
                                                   "it and .: AG-HARRIS.BK-1).", example="AG-HARRIS")]
     name: Annotated[str, TEXT, Doc("The agency's name, e.g. Harris County Sheriff's Office.")]
-    kind: Annotated[AgencyKind, Doc("What kind of agency it is.")]
-    state: Annotated[str, TEXT, Doc("Two-letter USPS code of its state, e.g. TX.", example="TX")]
-    county: Annotated[str, TEXT, Doc("The county it serves.")]
-    ori: Annotated[str, TEXT, Doc("9-character NCIC agency code (ORI), starting with the state's code.",
-                                  example="TX1010000")]
+    kind: Annotated[AgencyKind, Doc("What kind of agency it is (where it governs is `jurisdiction`).")]
+    state: Annotated[str, TEXT, Doc("Its state, DC or territory: the USPS code (TX, GU) or the full name "
+                                    "(Texas, NORTHERN MARIANA ISLANDS); stored as the code.", example="TX")]
     field_office_id: Annotated[FieldOfficeId, ID, Doc("The ICE field office whose area it lies in.")]
+    county: Annotated[str | None, TEXT, Doc("The county it serves; omitted when unknown.", example="Harris")] = None
+    ori: Annotated[str | None, TEXT, Doc("9-character NCIC agency code (ORI), starting with the state's code; "
+                                         "omitted when unknown.", example="TX1010000")] = None
+    jurisdiction: Annotated[Jurisdiction | None, Doc(
+        "The level of government it serves: county, municipality, state, territory or tribal; omitted when "
+        "unknown.", example="county")] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class AmendAgency:
+    """Correct or update what is recorded of an agency (a rename, a county corrected, its ORI learnt): each
+    changed field is recorded with its old value. Fields omitted stay as they are."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    agency_id: Annotated[AgencyId, ID, Doc("The agency.", example="AG-HARRIS")]
+    reason: Annotated[str, TEXT, Doc("Why, in words.", example="County corrected in ICE's list of 2026-05-01")]
+    name: Annotated[str | None, TEXT, Doc("Its new name.", example="Harris County Sheriff's Office")] = None
+    kind: Annotated[AgencyKind | None, Doc("Its kind.", example=OMITTED)] = None
+    jurisdiction: Annotated[Jurisdiction | None, Doc("Its level of government.", example=OMITTED)] = None
+    state: Annotated[str | None, TEXT, Doc("Its state: USPS code or full name.", example=OMITTED)] = None
+    county: Annotated[str | None, TEXT, Doc("Its county.", example="Harris")] = None
+    ori: Annotated[str | None, TEXT, Doc("Its ORI (9 characters, starting with the state's code).",
+                                         example=OMITTED)] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +134,7 @@ class RequestAgreement:
     agency_id: Annotated[AgencyId, ID, Doc("The requesting agency.", example="AG-HARRIS")]
     model: Annotated[AgreementModel, Doc("WSO (Warrant Service Officer), JEM (Jail Enforcement Model) or "
                                          "TFM (Task Force Model).")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +145,7 @@ class ReviewAgreement:
     agreement_id: Annotated[AgreementId, ID, Doc("The requested agreement.")]
     decision: Annotated[ReviewDecision, Doc("The outcome of the review.")]
     reasons: Annotated[str, TEXT, Doc("Why, in words.")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +159,75 @@ class SignAgreement:
     igsa: Annotated[bool, Doc("Whether an Intergovernmental Service Agreement lets the facility hold "
                               "people for ICE beyond the custody limit.")]
     expires_on: Annotated[date | None, Doc("The day it ends, after effective_from; open-ended when omitted.")] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class ResignAgreement:
+    """Record that an agreement in force was signed again (a renewal, or ICE's list showing a new SIGNED date):
+    the previous signing date is kept in the event."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement",)
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement in force.")]
+    signed_on: Annotated[date, Doc("The day it was signed again.")]
+    effective_from: Annotated[date | None, Doc("The first day the new signature is in force (not before "
+                                               "signed_on); signed_on when omitted.", example=OMITTED)] = None
+    expires_on: Annotated[date | None, Doc("The day it now ends; open-ended when omitted.", example=OMITTED)] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class AmendAgreement:
+    """Record an amendment of an agreement's terms (an addendum): the old values are kept in the event."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.agreement",)
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    reason: Annotated[str, TEXT, Doc("What the amendment is, in words.", example="Addendum extending the term")]
+    expires_on: Annotated[date | None, Doc("The new last day, after effective_from.", example="2029-06-30")] = None
+    igsa: Annotated[bool | None, Doc("Whether an IGSA now comes with it.", example=OMITTED)] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class AttachAgreementDocument:
+    """Attach a document to an agreement: the signed MOA or an addendum, by its URL, its file's SHA-256, or both."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id",)
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    document_id: Annotated[str, SHORT, Doc("A new id for the document within the agreement.", example="MOA")]
+    kind: Annotated[DocumentKind, Doc("moa or addendum.")]
+    url: Annotated[str | None, Bounds(min_length=1, max_length=500, pattern=r"^https?://[^\s\x00]+$",
+                                      what="an http(s) URL"),
+                   Doc("Where it is published.", example="https://www.ice.gov/doclib/287gMOA/example.pdf")] = None
+    sha256: Annotated[str | None, Bounds(min_length=64, max_length=64, pattern=r"^[0-9a-f]{64}$",
+                                         what="64 lowercase hex digits"),
+                      Doc("SHA-256 of the document's file.", example=OMITTED)] = None
+    dated_on: Annotated[date | None, Doc("The document's date.", example="2025-02-26")] = None
+    title: Annotated[str | None, TEXT, Doc("Its title.", example=OMITTED)] = None
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class DelistAgreement:
+    """Record that an agreement left ICE's public list. Not a termination: the list says nothing of why, and an
+    agreement inferred delisted by comparing editions says so (`inferred`)."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    delisted_on: Annotated[date, Doc("The date of the first edition it is missing from.")]
+    inferred: Annotated[bool, Doc("True when it is inferred from its absence, not stated by ICE.")]
+    reason: Annotated[str, TEXT, Doc("What was seen, in words.", example="Missing from the list of 2026-05-01")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class RelistAgreement:
+    """Record that a delisted agreement is on ICE's public list again."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ()
+    agreement_id: Annotated[AgreementId, ID, Doc("The agreement.")]
+    listed_on: Annotated[date, Doc("The date of the edition it is back in.")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)
@@ -456,10 +556,16 @@ JailProcessing = InterviewStatus | IssueDetainer | EnterIceData
 COMMANDS: dict[str, type[Any]] = {
     "register_field_office": RegisterFieldOffice,
     "register_agency": RegisterAgency,
+    "amend_agency": AmendAgency,
     "register_facility": RegisterFacility,
     "request_agreement": RequestAgreement,
     "review_agreement": ReviewAgreement,
     "sign_agreement": SignAgreement,
+    "resign_agreement": ResignAgreement,
+    "amend_agreement": AmendAgreement,
+    "attach_agreement_document": AttachAgreementDocument,
+    "delist_agreement": DelistAgreement,
+    "relist_agreement": RelistAgreement,
     "suspend_agreement": SuspendAgreement,
     "reinstate_agreement": ReinstateAgreement,
     "terminate_agreement": TerminateAgreement,

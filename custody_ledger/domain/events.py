@@ -30,12 +30,15 @@ from .model import (
     BackgroundResult,
     ChargeStatus,
     CriminalReleaseReason,
+    DocumentKind,
     FlagKind,
+    Jurisdiction,
     ReleaseReason,
     ReviewDecision,
     WarrantForm,
     WatchKind,
 )
+from .provenance import Source
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,32 @@ class AgencyRegistered:
     name: str
     kind: AgencyKind
     state: str
-    county: str
-    ori: str
+    county: str | None  # None: unknown, never invented
+    ori: str | None
     field_office_id: FieldOfficeId
+    jurisdiction: Jurisdiction | None = None
+    source: Source | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"agency:{self.agency_id}"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a record changed: its old value is kept, so history reads back without the old event."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class AgencyAmended:
+    agency_id: AgencyId
+    changes: tuple[FieldChange, ...]
+    reason: str
+    source: Source | None = None
 
     @property
     def stream(self) -> str:
@@ -89,12 +115,14 @@ class AgreementEvent:
 class AgreementRequested(AgreementEvent):
     agency_id: AgencyId
     model: AgreementModel
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
 class AgreementReviewed(AgreementEvent):
     decision: ReviewDecision
     reasons: str
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,57 @@ class AgreementSigned(AgreementEvent):
     effective_from: date
     igsa: bool
     expires_on: date | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AgreementResigned(AgreementEvent):
+    signed_on: date
+    effective_from: date
+    expires_on: date | None
+    previous_signed_on: date | None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AgreementAmended(AgreementEvent):
+    reason: str
+    changes: tuple[FieldChange, ...]
+    expires_on: date | None = None
+    igsa: bool | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AgreementDelisted(AgreementEvent):
+    """The agreement left ICE's public list; `inferred` when only its absence from an edition says so."""
+
+    delisted_on: date
+    inferred: bool
+    reason: str
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AgreementRelisted(AgreementEvent):
+    listed_on: date
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class AgreementDocumentAttached:
+    agreement_id: AgreementId
+    document_id: str
+    kind: DocumentKind
+    url: str | None
+    sha256: str | None
+    dated_on: date | None = None
+    title: str | None = None
+    source: Source | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"agreement_document:{self.agreement_id}:{self.document_id}"
 
 
 @dataclass(frozen=True)
@@ -472,10 +551,16 @@ class PersonExpunged(SubjectEvent):
 EVENT_TYPES: dict[str, type[Any]] = {
     "field_office_registered": FieldOfficeRegistered,
     "agency_registered": AgencyRegistered,
+    "agency_amended": AgencyAmended,
     "facility_registered": FacilityRegistered,
     "agreement_requested": AgreementRequested,
     "agreement_reviewed": AgreementReviewed,
     "agreement_signed": AgreementSigned,
+    "agreement_resigned": AgreementResigned,
+    "agreement_amended": AgreementAmended,
+    "agreement_delisted": AgreementDelisted,
+    "agreement_relisted": AgreementRelisted,
+    "agreement_document_attached": AgreementDocumentAttached,
     "agreement_suspended": AgreementSuspended,
     "agreement_reinstated": AgreementReinstated,
     "agreement_terminated": AgreementTerminated,

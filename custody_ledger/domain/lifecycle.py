@@ -30,6 +30,13 @@ AGREEMENT: Mapping[tuple[A, str], A] = {
     (A.SUITABLE, "terminate"): A.TERMINATED,
     (A.ACTIVE, "terminate"): A.TERMINATED,
     (A.SUSPENDED, "terminate"): A.TERMINATED,
+    # A new signature (a renewal, a new SIGNED date on ICE's list) is of an agreement in force.
+    (A.ACTIVE, "resign"): A.ACTIVE,
+    # An addendum amends an agreement that has not ended.
+    (A.REQUESTED, "amend"): A.REQUESTED,
+    (A.SUITABLE, "amend"): A.SUITABLE,
+    (A.ACTIVE, "amend"): A.ACTIVE,
+    (A.SUSPENDED, "amend"): A.SUSPENDED,
 }
 
 # Re-certifying a current, suspended or revoked certificate is how ICE renews or restores authority.

@@ -27,10 +27,33 @@ class AgreementModel(StrEnum):
 
 
 class AgencyKind(StrEnum):
+    """What the agency is; where it governs is its Jurisdiction (a county's constable, a state's National Guard).
+
+    The kinds ICE's public lists contain (docs/ice-lists.md); `other` names an agency the list gives no kind for,
+    kept under its own name rather than forced into a kind it is not."""
+
     SHERIFF = "sheriff"
     CORRECTIONS = "corrections"
     POLICE = "police"
+    STATE = "state"  # a state agency of no more specific kind (before issue 13, every state agency)
+    STATE_POLICE = "state_police"  # a state police, highway patrol or department of public safety
+    CONSTABLE = "constable"
+    COUNTY_ATTORNEY = "county_attorney"
+    DISTRICT_ATTORNEY = "district_attorney"
+    MARSHAL = "marshal"
+    NATIONAL_GUARD = "national_guard"
+    JAIL_AUTHORITY = "jail_authority"  # a regional jail or criminal justice authority
+    OTHER = "other"
+
+
+class Jurisdiction(StrEnum):
+    """The level of government the agency serves, apart from what kind of agency it is."""
+
+    COUNTY = "county"
+    MUNICIPALITY = "municipality"
     STATE = "state"
+    TERRITORY = "territory"
+    TRIBAL = "tribal"
 
 
 class AgreementStatus(StrEnum):
@@ -80,6 +103,16 @@ class WarrantForm(StrEnum):
     I200 = "I-200"
     I205 = "I-205"
     I247A = "I-247A"
+    # Earlier detainer forms, as ICE's FOIA records name them (policy parameter detainer_forms).
+    I247 = "I-247"
+    I247D = "I-247D"
+    I247N = "I-247N"
+    I247X = "I-247X"
+
+
+class DocumentKind(StrEnum):
+    MOA = "moa"
+    ADDENDUM = "addendum"
 
 
 class WarrantStatus(StrEnum):
@@ -140,10 +173,11 @@ class Agency:
     agency_id: AgencyId
     name: str
     kind: AgencyKind
-    state: str
-    county: str
-    ori: str
+    state: str  # USPS code of a state, DC or a territory (domain/states.py)
+    county: str | None  # None: unknown (ICE's lists often lack it); never invented
+    ori: str | None  # None: unknown (ICE's lists never carry it)
     field_office_id: FieldOfficeId
+    jurisdiction: Jurisdiction | None = None  # None: unknown
 
 
 @dataclass(frozen=True)
@@ -165,6 +199,10 @@ class Agreement:
     effective_from: date | None = None
     expires_on: date | None = None
     status_reason: str | None = None
+    # ICE's public list (interop/ice_agreements.py): the last edition that listed it, and the edition it was
+    # first missing from. Being delisted is an inference from the list, never a termination.
+    listed_on: date | None = None
+    delisted_on: date | None = None
 
     def in_force_on(self, day: date) -> bool:
         """Active, already effective and not yet expired on the agency's calendar day (PolicyView.day):
@@ -175,6 +213,19 @@ class Agreement:
             and self.effective_from <= day
             and (self.expires_on is None or day < self.expires_on)
         )
+
+
+@dataclass(frozen=True)
+class AgreementDocument:
+    """A document of an agreement: the signed MOA or an addendum, by where it is published or by its hash."""
+
+    agreement_id: AgreementId
+    document_id: str
+    kind: DocumentKind
+    url: str | None
+    sha256: str | None
+    dated_on: date | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)

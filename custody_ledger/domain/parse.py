@@ -66,6 +66,8 @@ def to_primitive(value: object) -> Any:
         return {f.name: to_primitive(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, tuple):
+        return [to_primitive(item) for item in value]
     if isinstance(value, datetime):
         return format_instant(value)
     if isinstance(value, date):

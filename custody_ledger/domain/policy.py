@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
+from . import ice_vocabulary
 from .calendar import HolidayRule, holiday_checker, parse_holiday_rule
 from .clock import Counting
 from .errors import Invalid, Rule
-from .model import AgreementModel
+from .model import AgreementModel, WarrantForm
 
 
 class PolicyError(ValueError):
@@ -138,6 +139,15 @@ class PolicyView:
     def refresher_months(self) -> Dated:
         """How long a model's training stays current: the last passed course must be this recent."""
         return self._value("training_refresher_months")
+
+    @property
+    def detainer_forms(self) -> Mapping[WarrantForm, ice_vocabulary.FormMeaning]:
+        forms: Mapping[WarrantForm, ice_vocabulary.FormMeaning] = self._value("detainer_forms").value
+        return forms
+
+    def detainer_outcome(self, code: str, field: str = "outcome") -> ice_vocabulary.Outcome:
+        """ICE's outcome code, as its FOIA records write it, in the product's terms (ice.detainer_outcomes)."""
+        return ice_vocabulary.outcome_for(self._value("detainer_outcomes").value, code, field)
 
     def training(self, model: AgreementModel) -> Dated:
         return self._value(f"training_hours.{model.value}")
@@ -319,6 +329,17 @@ def _no_value(entry: Mapping[str, Any], source: str, key: str) -> None:
     _only(entry, {"from", "id", "cite", "text"}, source, key)
 
 
+def _vocabulary(parse: Callable[[object], Any]) -> Reader:
+    """A reader for a table of words (domain/ice_vocabulary.py), whose errors name the entry."""
+    def reader(entry: Mapping[str, Any], source: str, key: str) -> Any:
+        _value_only(entry, source, key)
+        try:
+            return parse(entry.get("value"))
+        except ValueError as exc:
+            raise PolicyError(source, f"{key}.value", str(exc)) from None
+    return reader
+
+
 _READERS: dict[str, Reader] = {
     "custody_limit": _limit,
     "alert_before_hours": _leads,
@@ -330,4 +351,6 @@ _READERS: dict[str, Reader] = {
     "federal_holidays": _holidays,
     "training_exam": _exam,
     "training_refresher_months": _hours,
+    "detainer_forms": _vocabulary(ice_vocabulary.read_forms),
+    "detainer_outcomes": _vocabulary(ice_vocabulary.read_outcomes),
 }

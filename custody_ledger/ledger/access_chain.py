@@ -13,7 +13,7 @@ PostgreSQL (its default), so the head read after the lock is the last committed 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,8 +27,8 @@ from . import codec
 from .schema import access_log
 
 GENESIS = codec.GENESIS
-# Any constant other than db._APPEND_LOCK_KEY: the access log's appends queue apart from the ledger's.
-_ACCESS_LOCK_KEY = 287_2020
+# Any constant other than db.APPEND_LOCK_KEY: the access log's appends queue apart from the ledger's.
+ACCESS_LOCK_KEY = 287_2020
 # The columns a caller gives (all but `at`, `principal`, `action` and `outcome` may be left out: null).
 FIELDS = ("at", "principal", "role", "agency_id", "action", "resource", "outcome", "remote", "shown")
 _REQUIRED = ("at", "principal", "action", "outcome")
@@ -67,17 +67,29 @@ def row_hash(row: Mapping[str, Any]) -> str:
 
 def append(conn: Connection, values: Mapping[str, Any]) -> None:
     """Add one row to the access log, linked to the last: `values` names columns of FIELDS."""
-    unknown = sorted(set(values) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"access_log has no column {', '.join(unknown)}")
-    missing = [name for name in _REQUIRED if values.get(name) is None]
-    if missing:
-        raise ValueError(f"access_log needs {', '.join(missing)}")
+    append_many(conn, [values])
+
+
+def append_many(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
+    """Add rows to the access log in order, each linked to the one before: one lock, one head, one insert."""
+    for values in records:
+        unknown = sorted(set(values) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"access_log has no column {', '.join(unknown)}")
+        missing = [name for name in _REQUIRED if values.get(name) is None]
+        if missing:
+            raise ValueError(f"access_log needs {', '.join(missing)}")
+    if not records:
+        return
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ACCESS_LOCK_KEY})
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ACCESS_LOCK_KEY})
     head = conn.execute(_HEAD).first()
     seq, prev = (0, GENESIS) if head is None else (int(head.seq), head.hash or GENESIS)
-    row: dict[str, Any] = {name: values.get(name) for name in FIELDS}
-    row.update(seq=seq + 1, prev_hash=prev)
-    row["hash"] = row_hash(row)
-    conn.execute(_INSERT, row)
+    rows: list[dict[str, Any]] = []
+    for values in records:
+        seq += 1
+        row: dict[str, Any] = {name: values.get(name) for name in FIELDS}
+        row.update(seq=seq, prev_hash=prev)
+        row["hash"] = prev = row_hash(row)
+        rows.append(row)
+    conn.execute(_INSERT, rows)

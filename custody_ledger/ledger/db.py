@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_DB_FILE = "custody_ledger.db"
 # Any constant works; it only has to be the same for every writer of one database.
-_APPEND_LOCK_KEY = 287_2019
+APPEND_LOCK_KEY = 287_2019
 BUSY_TIMEOUT_SECONDS = 60
 # One gate per SQLite engine: its writers queue here, in this process, rather than in SQLite's busy
 # handler, which polls with sleeps of up to 100 ms and under load let some requests wait over a second
@@ -77,17 +77,23 @@ def _sqlite_engine(url: str, **kw: Any) -> Engine:
 
 
 @contextmanager
-def writer(engine: Engine) -> Iterator[Connection]:
-    """A connection whose transactions hold the append lock from their first statement."""
+def turn(engine: Engine) -> Iterator[None]:
+    """This process's turn to write (SQLite: its writers queue here; PostgreSQL queues them in the server)."""
     gate = _WRITE_GATES.get(engine)
     if gate is not None and not gate.acquire(timeout=BUSY_TIMEOUT_SECONDS):
         raise TimeoutError(f"no turn to write within {BUSY_TIMEOUT_SECONDS} s: another writer holds the database")
     try:
-        with engine.connect().execution_options(writer=True) as conn:
-            yield conn
+        yield
     finally:
         if gate is not None:
             gate.release()
+
+
+@contextmanager
+def writer(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions hold the append lock from their first statement."""
+    with turn(engine), engine.connect().execution_options(writer=True) as conn:
+        yield conn
 
 
 @contextmanager
@@ -97,30 +103,3 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     writer got in first, whatever the busy timeout."""
     with writer(engine) as conn, conn.begin():
         yield conn
-
-
-def take_append_lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
-
-
-@contextmanager
-def savepoint(conn: Connection) -> Iterator[None]:
-    """One command of a batch: undone alone if it raises, kept if not.
-
-    The name is fixed and the statements go straight to the driver because SQLAlchemy's begin_nested()
-    builds and compiles a new uniquely named clause each time, which cost 14% of a batched ingest.
-    Savepoints nest by name on both backends, but nothing here nests them.
-    """
-    cursor = conn.connection.cursor()
-    cursor.execute("SAVEPOINT command")
-    try:
-        yield
-    except BaseException:
-        cursor.execute("ROLLBACK TO SAVEPOINT command")
-        cursor.execute("RELEASE SAVEPOINT command")
-        raise
-    else:
-        cursor.execute("RELEASE SAVEPOINT command")
-    finally:
-        cursor.close()

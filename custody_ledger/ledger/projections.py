@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from custody_ledger.domain import agreements as ag
+from custody_ledger.domain import amendments as am
 from custody_ledger.domain import custody as cu
 from custody_ledger.domain import history
 from custody_ledger.domain import model as m
@@ -28,7 +29,7 @@ from custody_ledger.domain.events import event_type
 from custody_ledger.domain.parse import parse
 
 from . import schema as s
-from . import store
+from .unit import Unit
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ KINDS: dict[str, Kind] = {
     "agency": Kind(s.agencies, m.Agency, ("agency_id",)),
     "facility": Kind(s.facilities, m.Facility, ("facility_id",)),
     "agreement": Kind(s.agreements, m.Agreement, ("agreement_id",)),
+    "agreement_document": Kind(s.agreement_documents, m.AgreementDocument, ("agreement_id", "document_id")),
     "officer": Kind(s.officers, m.Officer, ("officer_id",)),
     "training": Kind(s.trainings, m.Training, ("training_id",)),
     "certificate": Kind(s.certificates, m.Certificate, ("officer_id", "model")),
@@ -92,6 +94,7 @@ def _timed(evolve: Callable[[Any, Any, datetime], Any]) -> Evolve:
 PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "field_office_registered": (("field_office", _plain(ag.evolve_field_office)),),
     "agency_registered": (("agency", _plain(ag.evolve_agency)),),
+    "agency_amended": (("agency", _plain(ag.evolve_agency)),),
     "facility_registered": (("facility", _plain(ag.evolve_facility)),),
     "agreement_requested": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_reviewed": (("agreement", _plain(ag.evolve_agreement)),),
@@ -99,6 +102,9 @@ PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "agreement_suspended": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_reinstated": (("agreement", _plain(ag.evolve_agreement)),),
     "agreement_terminated": (("agreement", _plain(ag.evolve_agreement)),),
+    **{name: (("agreement", _plain(ag.evolve_agreement)),) for name in (
+        "agreement_resigned", "agreement_amended", "agreement_delisted", "agreement_relisted")},
+    "agreement_document_attached": (("agreement_document", _plain(am.evolve_document)),),
     "officer_nominated": (("officer", _plain(of.evolve_officer)),),
     "background_check_recorded": (("officer", _plain(of.evolve_officer)),),
     "officer_separated": (("officer", _plain(of.evolve_officer)),),
@@ -154,6 +160,8 @@ def load(conn: Connection, kind_name: str, **key: Any) -> Any:
 
 
 def load_where(conn: Connection, kind_name: str, *conditions: sa.ColumnElement[bool]) -> list[Any]:
+    """Every entity of a kind matching `conditions`, for readers outside the write path (which reads children
+    through its cache: `children`)."""
     kind = KINDS[kind_name]
     rows = conn.execute(sa.select(kind.table).where(*conditions))
     return [parse(kind.entity, dict(r._mapping)) for r in rows]
@@ -164,7 +172,21 @@ def stream_of(kind_name: str, key: dict[str, Any]) -> str:
     return ":".join((kind_name, *(str(part) for part in identity(kind_name, key)[1])))
 
 
-def state_at(conn: Connection, kind_name: str, at: datetime, day: date, **key: Any) -> Any:
+def entity(unit: Unit, kind_name: str, **key: Any) -> Any:
+    """One entity by its key, or None, read through the write transaction's cache."""
+    kind = KINDS[kind_name]
+    return unit.entity(identity(kind_name, key), kind.table, kind.keys, lambda row: parse(kind.entity, row))
+
+
+def children(unit: Unit, kind_name: str, column: str, value: Any) -> list[Any]:
+    """Every entity of a kind whose `column` is `value` (a parent's key: the warrants of a booking), by key."""
+    kind, value = KINDS[kind_name], _column_value(value)
+    return unit.children(kind_name, column, value,
+                         lambda found: identity(kind_name, {k: getattr(found, k) for k in kind.keys}),
+                         lambda: [parse(kind.entity, row) for row in unit.rows(kind.table, (column,), (value,))])
+
+
+def state_at(unit: Unit, kind_name: str, at: datetime, day: date, **key: Any) -> Any:
     """One entity as it stood at `at` (local day `day`), folded from its own events: the facts in force at
     an act, whatever was recorded since (domain.history)."""
 
@@ -173,30 +195,38 @@ def state_at(conn: Connection, kind_name: str, at: datetime, day: date, **key: A
         assert kind_name in changes, f"{event_type(event)} in the {kind_name} stream"
         return changes[kind_name](current, event, occurred_at, "")
 
-    return history.state_at(store.history(conn, stream_of(kind_name, key)), at, day, evolve)
+    return history.state_at(unit.history(stream_of(kind_name, key)), at, day, evolve)
 
 
-def project(conn: Connection, events: Sequence[object], at: datetime, actor: str, known: Known | None = None) -> None:
-    """Fold each event into its entity's row; `known` holds entities this transaction already read."""
-    known = {} if known is None else known
+Changed = dict[tuple[str, tuple[Any, ...]], tuple[sa.Table, tuple[str, ...], dict[str, Any], Any]]
+
+
+def fold(read: Callable[[str, dict[str, Any]], Any], events: Sequence[object], at: datetime, actor: str,
+         known: Known) -> Changed:
+    """Each event folded into its entities: their new state, by identity, as (table, key columns, row, entity).
+    `known` holds the entities this command already read or changed; `read` finds any other."""
+    changed: Changed = {}
     for event in events:
         name = event_type(event)
         if name not in PROJECTORS:
             raise KeyError(f"no projector registered for event type {name!r}")
         for kind_name, evolve in PROJECTORS[name]:
-            _fold(conn, kind_name, evolve, event, at, actor, known)
+            kind = KINDS[kind_name]
+            key = {k: getattr(event, k) for k in kind.keys}
+            ident = identity(kind_name, key)
+            current = known[ident] if ident in known else read(kind_name, key)
+            updated = known[ident] = evolve(current, event, at, actor)
+            changed[ident] = (kind.table, kind.keys, to_row(updated), updated)
+    return changed
 
 
-def _fold(conn: Connection, kind_name: str, evolve: Evolve, event: object, at: datetime, actor: str,
-          known: Known) -> None:
-    kind = KINDS[kind_name]
-    key = {k: getattr(event, k) for k in kind.keys}
-    ident = identity(kind_name, key)
-    current = known[ident] if ident in known else load(conn, kind_name, **key)
-    updated = evolve(current, event, at, actor)
-    known[ident] = updated
-    row = to_row(updated)
-    if current is None:
-        conn.execute(kind.insert_one, row)
-    else:
-        conn.execute(kind.update_one, {**row, **kind.key_params(key)})
+def project(conn: Connection, events: Sequence[object], at: datetime, actor: str, known: Known) -> None:
+    """Fold events into projection tables over a plain connection (verify's rebuild into a scratch database);
+    `known` keeps entities between calls, and may be emptied at any time."""
+    def read(kind_name: str, key: dict[str, Any]) -> Any:
+        return load(conn, kind_name, **key)
+
+    for ident, (_, _, row, _) in fold(read, events, at, actor, known).items():
+        kind = KINDS[ident[0]]
+        if conn.execute(kind.update_one, {**row, **kind.key_params(row)}).rowcount == 0:
+            conn.execute(kind.insert_one, row)

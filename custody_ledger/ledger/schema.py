@@ -90,9 +90,10 @@ agencies = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("state", sa.String(2), nullable=False),
-    sa.Column("county", sa.Text, nullable=False),
-    sa.Column("ori", sa.String(9), nullable=False),
+    sa.Column("county", sa.Text),  # null: unknown (ICE's lists often lack it), never invented
+    sa.Column("ori", sa.String(9)),  # null: unknown
     _id("field_office_id", nullable=False, index=True),
+    sa.Column("jurisdiction", sa.String(20)),
 )
 
 facilities = sa.Table(
@@ -114,6 +115,19 @@ agreements = sa.Table(
     sa.Column("effective_from", sa.Date),
     sa.Column("expires_on", sa.Date),
     sa.Column("status_reason", sa.Text),
+    sa.Column("listed_on", sa.Date),
+    sa.Column("delisted_on", sa.Date),
+)
+
+agreement_documents = sa.Table(
+    "agreement_documents", metadata,
+    _id("agreement_id", primary_key=True),
+    sa.Column("document_id", sa.String(50), primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("dated_on", sa.Date),
+    sa.Column("title", sa.Text),
 )
 
 officers = sa.Table(
@@ -349,7 +363,7 @@ api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("key_id", sa.String(100), primary_key=True),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-    _id("agency_id", nullable=False),
+    _id("agency_id"),  # null: a program-wide key for ICE's public list (imports, agreements), no agency's records
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -1,26 +1,21 @@
 """The append-only event store: hash-chained appends, idempotency results, stream positions.
 
-Callers hold the writer lock (db.writer / db.take_append_lock) for the whole transaction, so the
-last row read here is the last row committed and sequence numbers never fork.
+Rows are written by the transaction's Unit (ledger/unit.py), which holds the append lock for the whole
+transaction, so the head it reads is the last row committed and sequence numbers never fork.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from custody_ledger.domain.events import event_stream, event_type
-from custody_ledger.domain.history import Entry
 
 from . import codec
-from .schema import command_results, events
 
 
 @dataclass(frozen=True)
@@ -44,18 +39,8 @@ class EventRow:
                 "hash": self.hash}
 
 
-_INSERT_EVENTS = events.insert()
-_INSERT_RESULT = command_results.insert()
-_HEAD = sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
-
-
-def head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(_HEAD).first()
-    return (0, codec.GENESIS) if row is None else (int(row.seq), row.hash)
-
-
-def append(
-    conn: Connection,
+def chain(
+    head: tuple[int, str],
     new_events: Sequence[object],
     *,
     occurred_at: datetime,
@@ -63,7 +48,8 @@ def append(
     actor: str,
     idempotency_key: str,
 ) -> list[EventRow]:
-    seq, prev = head(conn)
+    """The rows that append `new_events` after `head`, each hashed over the previous hash and itself."""
+    seq, prev = head
     rows: list[EventRow] = []
     for event in new_events:
         seq += 1
@@ -71,60 +57,11 @@ def append(
                        actor, idempotency_key, codec.encode_payload(event), prev)
         prev = codec.chain_hash(prev, codec.record_bytes(row))
         rows.append(replace(row, hash=prev))
-    if rows:
-        conn.execute(_INSERT_EVENTS, [r.columns() for r in rows])
     return rows
 
 
-# The stream's newest row by sequence: appends refuse an occurred_at earlier than the stream's previous
-# event (timing.check_stream_order), so it also carries the stream's latest occurred_at, and the
-# (stream, seq) index finds it without reading the rest of the stream.
-_LAST_OF_STREAM = (
-    sa.select(events.c.occurred_at)
-    .where(events.c.stream == sa.bindparam("stream"))
-    .order_by(events.c.seq.desc())
-    .limit(1)
-)
-
-
-def last_occurred(conn: Connection, streams: Iterable[str]) -> dict[str, datetime]:
-    """The latest occurred_at of each stream that already has events."""
-    found: dict[str, datetime] = {}
-    for stream in sorted(set(streams)):
-        value = conn.execute(_LAST_OF_STREAM, {"stream": stream}).scalar()
-        if value is not None:
-            found[stream] = value
-    return found
-
-
-_HISTORY = (
-    sa.select(events.c.type, events.c.payload, events.c.occurred_at)
-    .where(events.c.stream == sa.bindparam("stream"))
-    .order_by(events.c.seq)
-)
-
-
-def history(conn: Connection, stream: str) -> list[Entry]:
-    """Every event of one stream, in recording order, for judging what stood at a moment."""
-    rows = conn.execute(_HISTORY, {"stream": stream})
-    return [Entry(codec.decode_payload(r.type, r.payload), r.occurred_at) for r in rows]
-
-
-_FIND = sa.select(command_results.c.fingerprint, command_results.c.result).where(
-    command_results.c.idempotency_key == sa.bindparam("key")
-)
-
-
-def find_result(conn: Connection, key: str) -> tuple[str, dict[str, Any]] | None:
-    row = conn.execute(_FIND, {"key": key}).first()
-    return None if row is None else (row.fingerprint, json.loads(row.result))
-
-
-def save_result(
-    conn: Connection, key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
-) -> None:
-    conn.execute(
-        _INSERT_RESULT,
-        {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
-         "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at},
-    )
+def result_row(key: str, command: str, fingerprint: str, result: dict[str, Any], recorded_at: datetime
+               ) -> dict[str, Any]:
+    """A command_results row: what a replay of `key` answers."""
+    return {"idempotency_key": key, "command": command, "fingerprint": fingerprint,
+            "result": json.dumps(result, sort_keys=True), "recorded_at": recorded_at}

@@ -51,10 +51,16 @@ GET /access-log                     403/403 403/403 403/403 403/403 403/403 403/
 POST /persons/search                200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 401/401
 POST register_field_office          403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
 POST register_agency                403/403 403/403 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST amend_agency                   403/403 403/403 403/403 403/403 200/404 404/200 200/200 403/403 401/401
 POST register_facility              403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST request_agreement              403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST review_agreement               403/403 403/403 403/403 403/403 200/404 404/200 403/403 403/403 401/401
 POST sign_agreement                 403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+POST resign_agreement               403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+POST amend_agreement                403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+POST attach_agreement_document      403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+POST delist_agreement               403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+POST relist_agreement               403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
 POST suspend_agreement              403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
 POST reinstate_agreement            403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
 POST terminate_agreement            403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
@@ -84,7 +90,13 @@ POST remove_alert_route             403/403 200/404 403/403 403/403 200/404 404/
 POST seal_person                    403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST unseal_person                  403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST expunge_person                 403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST /imports/ice-agreements        403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
+GET /exports/ledger                 403/403 403/403 403/403 403/403 403/403 403/403 200/200 200/200 401/401
+GET /exports/{what}                 403/403 200/200 403/403 200/200 200/200 200/200 200/200 200/200 401/401
 """
+# Imports and exports (issue 13): an edition of ICE's list is the program administrator's to import; the ledger
+# goes to the administrator and the auditor; a table to every role that reads an agency's records as a whole,
+# each seeing its own agencies' rows (tests/api/test_interop_api.py).
 # record_alert is the watchdog's alone. A field office's route is its supervisors' (and the program's), never
 # an agency's.
 # The JEM functions (interview_status, issue_detainer, enter_ice_data) are a certified officer's only, and
@@ -104,7 +116,8 @@ DELETE /auth/sessions?user_id=other 403/401 403/401 403/401 403/401 403/401 403/
 
 OBJECTS = {side: {"agency": f"AG-{side}", "fo": AGENCIES[f"AG-{side}"][0], "officer": f"OFF-{side}",
                   "agreement": f"AGR-AG-{side}-WSO", "booking": f"BK-H-{side}", "warrant": f"WR-BK-H-{side}",
-                  "hold": f"H-{side}", "alert": f"H-{side}:24h", "route": f"R-{side}"} for side in SIDES}
+                  "hold": f"H-{side}", "alert": f"H-{side}:24h", "route": f"R-{side}",
+                  "what": "holds" if side == "A" else "officers"} for side in SIDES}
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,10 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "suspend_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
     "reinstate_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 4)),
     "terminate_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
+    "resign_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
+    "amend_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
+    "delist_agreement": ("agreement", lambda w, i, s: _agreement(w, i, s, 3)),
+    "relist_agreement": ("agreement", lambda w, i, s: _delisted(w, i, s)),
     "record_background_check": ("officer", lambda w, i, s: _officer(w, i, s, 1)),
     "certify_officer": ("officer", lambda w, i, s: _officer(w, i, s, 3)),
     "separate_officer": ("officer", lambda w, i, s: certified_officer(w, i, f"AG-{s}")),
@@ -183,6 +200,11 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "unseal_person": ("booking", lambda w, i, s: _sealed(w, i, s)),
     "expunge_person": ("booking", _booking),
 }
+
+
+def _delisted(w: World, ident: str, side: str) -> None:
+    _agreement(w, ident, side, 3)
+    w.ok("delist_agreement", agreement_id=ident, delisted_on="2026-03-02", inferred=True, reason="not on the list")
 
 
 def _sealed(w: World, ident: str, side: str) -> None:
@@ -211,6 +233,7 @@ BODIES: dict[str, Body] = {
     "register_agency": lambda c: {"agency_id": f"AG-{c.role}-{c.side}", "name": "Town Police", "kind": "police",
                                   "state": "TX", "county": "Harris", "ori": "TX1010001",
                                   "field_office_id": OBJECTS[c.side]["fo"]},
+    "amend_agency": lambda c: {"agency_id": f"AG-{c.side}", "county": f"County of {c.role}", "reason": "corrected"},
     "register_facility": lambda c: {"facility_id": f"AG-{c.side}.FAC-{c.role}", "agency_id": f"AG-{c.side}",
                                     "name": "Annex", "timezone": "America/Chicago"},
     "request_agreement": lambda c: {"agreement_id": f"AG-{c.side}.AGR-{c.role}", "agency_id": f"AG-{c.side}",
@@ -218,6 +241,14 @@ BODIES: dict[str, Body] = {
     "review_agreement": lambda c: {"agreement_id": _own(c), "decision": "suitable", "reasons": "no limits"},
     "sign_agreement": lambda c: {"agreement_id": _own(c), "signed_on": "2026-03-01",
                                  "effective_from": "2026-03-01", "igsa": False},
+    "resign_agreement": lambda c: {"agreement_id": _own(c), "signed_on": "2026-03-05"},
+    "amend_agreement": lambda c: {"agreement_id": _own(c), "expires_on": "2029-03-01", "reason": "Addendum 1"},
+    "attach_agreement_document": lambda c: {"agreement_id": OBJECTS[c.side]["agreement"],
+                                            "document_id": f"DOC-{c.role}", "kind": "addendum",
+                                            "url": "https://example.org/addendum-1.pdf"},
+    "delist_agreement": lambda c: {"agreement_id": _own(c), "delisted_on": "2026-03-02", "inferred": True,
+                                   "reason": "missing from the list"},
+    "relist_agreement": lambda c: {"agreement_id": _own(c), "listed_on": "2026-03-02"},
     "suspend_agreement": lambda c: {"agreement_id": _own(c), "reason": "annual inspection"},
     "reinstate_agreement": lambda c: {"agreement_id": _own(c), "reason": "inspection passed"},
     "terminate_agreement": lambda c: {"agreement_id": _own(c), "reason": "the agency withdrew"},
@@ -340,6 +371,12 @@ def _send(api: Api, case: Case) -> Any:
         return _send_auth(api, case)
     if method == "GET":
         return api.client.get(target.format(**OBJECTS[case.side]), headers=api.headers(case.role))
+    if target.startswith("/imports/"):
+        edition = Path(__file__).parent.parent / "fixtures" / "ice" / "participating-2025-03-01.csv"
+        # Dated today: the table's delist and relist cases put the list's last edition in March 2026.
+        params = {"as_of": api.clock().date().isoformat(), "field_office_id": OBJECTS[case.side]["fo"]}
+        return api.client.post(target, params=params,
+                               content=edition.read_bytes(), headers=api.headers(case.role))
     if target.startswith("/"):  # a read sent as POST: the person search
         return api.client.post(target, json={"name": "Jane Roe", "dob": "1990-01-01"}, headers=api.headers(case.role))
     return api.command(target.split("+")[0], case.role, **BODIES[target](case))

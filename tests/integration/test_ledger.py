@@ -107,22 +107,6 @@ def test_a_refused_command_in_a_batch_leaves_its_neighbours_applied(world: World
     assert ([r.ok for r in results], _count(engine, command_results) - before) == ([True, False, True], 2)
 
 
-def test_a_savepoint_undoes_only_its_own_writes_and_can_be_taken_again(engine) -> None:
-    """The batch's per-command savepoint, on the real backend: one name, used over and over."""
-    insert = sa.text("INSERT INTO command_results VALUES (:k, 'x', 'f', '{}', '2026-01-01 00:00:00')")
-    with db.write_transaction(engine) as conn:
-        with db.savepoint(conn):
-            conn.execute(insert, {"k": "kept-1"})
-        with pytest.raises(RuntimeError), db.savepoint(conn):
-            conn.execute(insert, {"k": "undone"})
-            raise RuntimeError("the command failed after writing")
-        with db.savepoint(conn):
-            conn.execute(insert, {"k": "kept-2"})
-    with engine.connect() as conn:
-        keys = conn.execute(sa.select(command_results.c.idempotency_key)).scalars().all()
-    assert sorted(keys) == ["kept-1", "kept-2"]
-
-
 def test_invalid_input_changes_nothing_and_names_the_field(world: World, engine) -> None:
     before = _count(engine)
     bad = {**_booking("b1"), "charge_status": "maybe"}

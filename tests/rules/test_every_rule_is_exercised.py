@@ -42,6 +42,14 @@ _READ_RULES = {
         "decides who reads a sealed person's data, not whether a command may run; tests/api/test_person_data.py "
         "reads a sealed booking as each role and sees the data only for the roles it names"
     ),
+    "ice.detainer_forms": (
+        "a vocabulary, not a rule of acting: it says what each detainer form of ICE's records asks of an agency; "
+        "tests/unit/test_ice_vocabulary.py reads every form from it"
+    ),
+    "ice.detainer_outcomes": (
+        "a vocabulary, not a rule of acting: it maps ICE's FOIA outcome codes to the product's release and warrant "
+        "reasons; tests/unit/test_ice_vocabulary.py maps each code through it and sees a bad entry refused"
+    ),
     "person.retention": (
         "says how long a person's data is kept before expunge_person, an order a person gives; the rule is "
         "published with its citation (policy show, SECURITY.md) and no command is judged by it"

@@ -243,7 +243,11 @@ def _given(value: object) -> object:
 # acknowledgements are people's choices on a running product, with receivers the demo does not have.
 # An order lifting a seal is rare enough that the demo has none.
 NOT_IN_DEMO = {"separate_officer", "record_alert", "acknowledge_alert", "set_alert_route", "remove_alert_route",
-               "unseal_person"}
+               "unseal_person",
+               # What ICE's public list says of an agreement after signing: the importer's (interop/ice_agreements.py,
+               # tests/integration/test_ice_import.py), not the synthetic history's.
+               "amend_agency", "resign_agreement", "amend_agreement", "attach_agreement_document", "delist_agreement",
+               "relist_agreement"}
 
 
 def test_every_command_parses_under_the_vocabulary_and_means_exactly_what_it_says(commands: list[Command]) -> None:

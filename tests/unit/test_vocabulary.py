@@ -31,7 +31,7 @@ def test_docs_commands_md_is_the_rendered_vocabulary() -> None:
 def test_one_command_renders_alone_with_every_field_and_its_roles(name: str) -> None:
     text = render(name)
     roles = {role.value for role, names in ROLE_COMMANDS.items() if name in names}
-    shown = set(re.findall(r"^\| `([a-z_.]+)` \|", text, flags=re.MULTILINE))
+    shown = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", text, flags=re.MULTILINE))
     assert (text.startswith(f"## {name}\n"), shown >= {s.name for s in field_specs(COMMANDS[name])},
             all(f"`{r}`" in text for r in roles)) == (True, True, True)
 

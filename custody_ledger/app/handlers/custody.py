@@ -20,7 +20,6 @@ from custody_ledger.domain.events import HoldOpened
 from custody_ledger.domain.ids import OfficerId, SubjectId
 from custody_ledger.domain.model import HoldStatus, WarrantStatus
 from custody_ledger.domain.parse import to_primitive
-from custody_ledger.ledger.schema import certificates, holds, trainings, warrants
 
 from .. import persons
 from ..context import Outcome, Tx
@@ -45,7 +44,7 @@ def release_from_criminal_custody(tx: Tx, _: str, cmd: ReleaseFromCriminalCustod
 def lodge_warrant(tx: Tx, _: str, cmd: LodgeWarrant) -> Outcome:
     existing = tx.load("warrant", warrant_id=cmd.warrant_id)
     booking = tx.load("booking", booking_id=cmd.booking_id)
-    others = tx.load_where("warrant", warrants.c.booking_id == cmd.booking_id)
+    others = tx.children("warrant", booking_id=cmd.booking_id)
     return Outcome(list(rules.decide_lodge_warrant(cmd, existing, booking, others, tx.at, tx.view)))
 
 
@@ -59,10 +58,10 @@ def standing(tx: Tx, officer_id: OfficerId) -> rules.OfficerStanding:
     their training records, which carry their own completion dates."""
     officer = tx.as_of("officer", officer_id=officer_id)
     held = [tx.as_of("certificate", officer_id=c.officer_id, model=c.model)
-            for c in tx.load_where("certificate", certificates.c.officer_id == officer_id)]
+            for c in tx.children("certificate", officer_id=officer_id)]
     then = [c for c in held if c is not None]
     agreements = {c.agreement_id: tx.as_of("agreement", agreement_id=c.agreement_id) for c in then}
-    done = tx.load_where("training", trainings.c.officer_id == officer_id)
+    done = tx.children("training", officer_id=officer_id)
     exists = officer is not None or tx.load("officer", officer_id=officer_id) is not None
     return rules.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None}, done, exists)
 
@@ -71,9 +70,8 @@ def serve_warrant(tx: Tx, _: str, cmd: ServeWarrant) -> Outcome:
     warrant = tx.load("warrant", warrant_id=cmd.warrant_id)
     booking = None if warrant is None else tx.load("booking", booking_id=warrant.booking_id)
     facility = None if booking is None else tx.load("facility", facility_id=booking.facility_id)
-    open_holds = [] if booking is None else tx.load_where(
-        "hold", holds.c.booking_id == booking.booking_id, holds.c.status == HoldStatus.OPEN.value
-    )
+    open_holds = [] if booking is None else [
+        h for h in tx.children("hold", booking_id=booking.booking_id) if h.status is HoldStatus.OPEN]
     state = rules.ServeState(
         tx.load("hold", hold_id=cmd.hold_id), warrant, booking, facility,
         open_holds[0] if open_holds else None, standing(tx, cmd.officer_id),

@@ -12,7 +12,6 @@ from custody_ledger.domain.commands import (
     SeparateOfficer,
 )
 from custody_ledger.domain.ids import TrainingId
-from custody_ledger.ledger.schema import certificates, trainings
 
 from ..context import Outcome, Tx
 
@@ -30,7 +29,7 @@ def record_background_check(tx: Tx, _: str, cmd: RecordBackgroundCheck) -> Outco
 
 def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
     officer = tx.load("officer", officer_id=cmd.officer_id)
-    earlier = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
+    earlier = tx.children("training", officer_id=cmd.officer_id)
     training_id = TrainingId(f"{cmd.officer_id}/T{len(earlier) + 1}")
     events = rules.decide_record_training(cmd, officer, training_id, earlier, tx.view)
     return Outcome(list(events))
@@ -38,7 +37,7 @@ def record_training(tx: Tx, _: str, cmd: RecordTraining) -> Outcome:
 
 def separate_officer(tx: Tx, _: str, cmd: SeparateOfficer) -> Outcome:
     officer = tx.load("officer", officer_id=cmd.officer_id)
-    held = tx.load_where("certificate", certificates.c.officer_id == cmd.officer_id)
+    held = tx.children("certificate", officer_id=cmd.officer_id)
     return Outcome(list(rules.decide_separate_officer(cmd, officer, held, tx.view)))
 
 
@@ -46,7 +45,7 @@ def certify_officer(tx: Tx, _: str, cmd: CertifyOfficer) -> Outcome:
     """Certification is judged on the officer and agreement as they stood at its `at` (domain.history)."""
     officer = tx.as_of("officer", officer_id=cmd.officer_id)
     agreement = tx.as_of("agreement", agreement_id=cmd.agreement_id)
-    done = tx.load_where("training", trainings.c.officer_id == cmd.officer_id)
+    done = tx.children("training", officer_id=cmd.officer_id)
     existing = tx.load("certificate", officer_id=cmd.officer_id, model=cmd.model)
     events = rules.decide_certify_officer(cmd, officer, agreement, done, existing, tx.view)
     return Outcome(list(events))
