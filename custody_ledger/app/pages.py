@@ -236,7 +236,8 @@ def _has_igsa(conn: Connection, agency_id: str) -> bool:
 
 
 def agreement(conn: Connection, principal: Principal, agreement_id: str) -> Item:
-    """One agreement with its agency, its lifecycle from the ledger and the certificates issued under it."""
+    """One agreement with its agency, its lifecycle from the ledger, its documents (MOA, addenda) and the
+    certificates issued under it."""
     row = conn.execute(sa.select(s.agreements, s.agencies.c.name.label("agency_name"),
                                  s.agencies.c.field_office_id, s.agencies.c.state)
                        .join(s.agencies, s.agencies.c.agency_id == s.agreements.c.agency_id)
@@ -252,6 +253,9 @@ def agreement(conn: Connection, principal: Principal, agreement_id: str) -> Item
         sa.select(s.certificates, s.officers.c.name.label("officer_name"))
         .join(s.officers, s.officers.c.officer_id == s.certificates.c.officer_id)
         .where(s.certificates.c.agreement_id == agreement_id).order_by(s.certificates.c.officer_id))]
+    item["documents"] = [dict(d._mapping) for d in conn.execute(
+        sa.select(s.agreement_documents).where(s.agreement_documents.c.agreement_id == agreement_id)
+        .order_by(s.agreement_documents.c.dated_on, s.agreement_documents.c.document_id))]
     return item
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from custody_ledger.app import pages, reads
+from custody_ledger.app.execute import execute
 from custody_ledger.app.auth import Forbidden, Principal, Role
 from custody_ledger.domain.errors import NotFound
 from custody_ledger.domain.policy import Policy
@@ -92,3 +93,15 @@ def test_verifying_the_ledger_reports_a_sound_chain_and_is_logged(engine: Engine
     result = pages.verify_ledger(engine, AUDITOR, now=datetime.now(UTC), settings=Settings(mfa_required=False))
     assert result["ok"] and result["checked"] > 0 and result["checkpoint"] is None
     assert [r["outcome"] for r in _logged(engine, "auditor", "verify_ledger")] == ["ok"]
+
+
+def test_an_agreement_page_lists_its_attached_documents(engine: Engine, policy: Policy, now: datetime) -> None:
+    digest = "ab" * 32
+    attached = execute(engine, {"command": "attach_agreement_document", "idempotency_key": "doc-1", "actor": "admin",
+                                "agreement_id": "AGR-AG-A-WSO", "document_id": "MOA", "kind": "moa",
+                                "url": "https://www.ice.gov/doclib/287gMOA/example.pdf", "sha256": digest,
+                                "dated_on": "2025-02-26", "occurred_at": now.isoformat()},
+                       now=now + timedelta(minutes=1), policy=policy)
+    assert attached.ok, attached.error
+    item = reads.run(engine, pages.agreement, RECORDS, "AGR-AG-A-WSO")
+    assert [(d["document_id"], d["kind"], d["sha256"]) for d in item["documents"]] == [("MOA", "moa", digest)]
