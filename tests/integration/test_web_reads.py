@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from custody_ledger.app import pages, reads
-from custody_ledger.app.execute import execute
 from custody_ledger.app.auth import Forbidden, Principal, Role
+from custody_ledger.app.execute import execute
 from custody_ledger.domain.errors import NotFound
 from custody_ledger.domain.policy import Policy
 from custody_ledger.settings import Settings
