@@ -454,8 +454,9 @@ def logout(engine: Engine, settings: Settings, token: str, *, now: datetime) -> 
 
 
 def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetime,
-                 remote: str | None = None) -> Principal:
-    """The principal behind a session token; idle or expired sessions end here."""
+                 remote: str | None = None, activity: bool = True) -> Principal:
+    """The principal behind a session token; idle or expired sessions end here. `activity=False`: a request no
+    person made (a page refreshing itself), which must not keep an unattended session alive."""
     digest = token_digest(settings, token)
     with engine.connect() as conn:
         row = conn.execute(
@@ -469,7 +470,7 @@ def authenticate(engine: Engine, settings: Settings, token: str, *, now: datetim
             with write_transaction(engine) as conn:
                 conn.execute(sessions.delete().where(sessions.c.token_hash == digest))
         raise Unauthorized("session missing, expired or idle too long; log in again", field="authorization")
-    if now - row.last_seen_at >= _TOUCH_EVERY:
+    if activity and now - row.last_seen_at >= _TOUCH_EVERY:
         with write_transaction(engine) as conn:
             conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen_at=now))
     return Principal(row.user_id, Role(row.role), row.agency_id, row.field_office_id, row.officer_id,

@@ -82,12 +82,13 @@ def _signature(fn: Callable[..., Any], drop: int) -> inspect.Signature:
 
 
 def page(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """A GET route `fn(ctx, **params)`."""
+    """A GET route `fn(ctx, **params)`. A GET sent by htmx is the page refreshing a part of itself (the board
+    every 30 s), not the user: it does not count as activity towards the idle limit."""
     @functools.wraps(fn)
     def endpoint(request: Request, **params: Any) -> Response:
         ctx = None
         try:
-            ctx = context(request)
+            ctx = context(request, activity=not request.headers.get("hx-request"))
             return fn(ctx, **params)
         except Exception as exc:
             return _failure(request, ctx, exc)

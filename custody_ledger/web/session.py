@@ -78,13 +78,15 @@ def remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def context(request: Request) -> Ctx:
+def context(request: Request, *, activity: bool = True) -> Ctx:
+    """`activity=False` for a page's own refresh: it reads with the session but does not count as the user's
+    activity, so an open board left alone still reaches the idle limit."""
     engine, settings, policy, now = state(request)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired
     try:
-        principal = auth.authenticate(engine, settings, token, now=now, remote=remote(request))
+        principal = auth.authenticate(engine, settings, token, now=now, remote=remote(request), activity=activity)
     except Unauthorized:
         raise LoginRequired from None
     return Ctx(request, engine, settings, policy, now, principal, token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,3 +158,19 @@ def test_with_mfa_the_log_in_needs_the_current_code(engine: Engine) -> None:
     answer = client.post("/", data={**form, "csrf": _nonce(client), "totp": pyotp.TOTP(secret).now()},
                          follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/ui/holds")
+
+
+@pytest.mark.parametrize(("refresh_headers", "alive"), [({"HX-Request": "true"}, False), ({}, True)])
+def test_the_boards_own_refresh_does_not_keep_an_unattended_session_alive(engine: Engine,
+                                                                            refresh_headers: dict[str, str],
+                                                                            alive: bool) -> None:
+    """A board left open reloads itself every 30 s; only what a person does counts towards the idle limit."""
+    moment = [datetime.now(UTC)]
+    settings = Settings(mfa_required=False, secret_key=secrets.token_hex(20), session_idle_minutes=30)
+    client = TestClient(create_app(settings, engine=engine, policy=default_policy(), clock=lambda: moment[0]))
+    _login(client, "records")
+    moment[0] += timedelta(minutes=20)
+    assert client.get("/ui/holds/board", headers=refresh_headers).status_code == 200
+    moment[0] += timedelta(minutes=15)  # 35 minutes after the log-in, 15 after the refresh
+    answer = client.get("/ui/holds", follow_redirects=False)
+    assert (answer.status_code == 200) is alive, answer.status_code
