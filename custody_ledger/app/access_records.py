@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextvars
 import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,13 +99,4 @@ class GroupWriter:
             waiting.done.set()
 
 
-_WRITERS: weakref.WeakKeyDictionary[Engine, GroupWriter] = weakref.WeakKeyDictionary()
-_WRITERS_LOCK = threading.Lock()
-
-
-def writer_of(engine: Engine) -> GroupWriter:
-    with _WRITERS_LOCK:
-        found = _WRITERS.get(engine)
-        if found is None:
-            found = _WRITERS[engine] = GroupWriter()
-        return found
+writer_of = db.PerEngine(lambda _engine: GroupWriter())

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from custody_ledger.domain.history import Entry
+
+from . import db
 
 Ident = tuple[str, tuple[Any, ...]]
 Children = tuple[str, str, Any]  # (kind, column, value)
@@ -79,15 +80,11 @@ class StateCache:
         self.head = head
 
 
-_CACHES: weakref.WeakKeyDictionary[Engine, StateCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
+def _made(engine: Engine) -> StateCache:
+    state = StateCache()
+    # Disposing of the engine closes its connections: the kept one too.
+    event.listen(engine, "engine_disposed", lambda _engine: state.drop_connection())
+    return state
 
 
-def of(engine: Engine) -> StateCache:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(engine)
-        if cache is None:
-            cache = _CACHES[engine] = StateCache()
-            # Disposing of the engine closes its connections: the kept one too.
-            event.listen(engine, "engine_disposed", lambda _engine, state=cache: state.drop_connection())
-        return cache
+of = db.PerEngine(_made)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_DB_FILE = "custody_ledger.db"
+T = TypeVar("T")
 # Any constant works; it only has to be the same for every writer of one database.
 APPEND_LOCK_KEY = 287_2019
 BUSY_TIMEOUT_SECONDS = 60
@@ -103,3 +104,19 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     writer got in first, whatever the busy timeout."""
     with writer(engine) as conn, conn.begin():
         yield conn
+
+
+class PerEngine(Generic[T]):
+    """One `T` per engine, made on first use and gone with the engine: state a process keeps per database."""
+
+    def __init__(self, make: Callable[[Engine], T]) -> None:
+        self._make = make
+        self._found: weakref.WeakKeyDictionary[Engine, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, engine: Engine) -> T:
+        with self._lock:
+            found = self._found.get(engine)
+            if found is None:
+                found = self._found[engine] = self._make(engine)
+            return found

@@ -15,6 +15,7 @@ from custody_ledger.app.auth import Principal, Role
 from custody_ledger.ledger import access_chain, db
 from custody_ledger.ledger.schema import access_log
 from custody_ledger.ledger.verify import verify
+from tests.support import failures
 from tests.support.world import World, open_hold
 
 STAFF = Principal("records-a", Role.FACILITY_STAFF, agency_id="AG-A")
@@ -61,15 +62,7 @@ def test_reads_that_arrive_while_a_commit_is_under_way_share_the_next_commit(wor
 
 def test_a_commit_that_fails_fails_every_read_waiting_on_it(world: World, engine: Engine) -> None:
     open_hold(world, "H-1", "OFF-1")
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("CREATE TRIGGER no_access BEFORE INSERT ON access_log "
-                                 "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        else:
-            conn.exec_driver_sql("CREATE FUNCTION no_access() RETURNS trigger LANGUAGE plpgsql AS "
-                                 "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$")
-            conn.exec_driver_sql("CREATE TRIGGER no_access BEFORE INSERT ON access_log "
-                                 "FOR EACH ROW EXECUTE FUNCTION no_access()")
+    failures.refuse(engine, "no_access", "INSERT", "access_log", "disk full")
     with pytest.raises(sa.exc.DBAPIError):
         _read(world)
     assert _logged(engine) == []

@@ -15,6 +15,7 @@ from custody_ledger.app.execute import execute, execute_batch
 from custody_ledger.ledger import db, migrate
 from custody_ledger.ledger.schema import agreements, command_results, events
 from custody_ledger.ledger.verify import verify
+from tests.support import failures
 from tests.support.world import T0, World, booked_with_warrant, open_hold
 
 NOW = T0 + timedelta(hours=2)
@@ -61,15 +62,7 @@ def test_a_retried_refusal_is_recorded_once(world: World, engine) -> None:
 
 def _break_certificate_updates(engine: Engine) -> None:
     """A real database failure in the middle of a command: updates to certificates start failing."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("CREATE TRIGGER boom BEFORE UPDATE ON certificates "
-                                 "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
-        else:
-            conn.exec_driver_sql("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
-                                 "$$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$")
-            conn.exec_driver_sql("CREATE TRIGGER boom BEFORE UPDATE ON certificates "
-                                 "FOR EACH ROW EXECUTE FUNCTION boom()")
+    failures.refuse(engine, "boom", "UPDATE", "certificates", "disk on fire")
 
 
 def _terminate(world: World) -> dict:
