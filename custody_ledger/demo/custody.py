@@ -6,8 +6,7 @@ the heap stays ordered as arrivals advance. The only holds open at `now` are the
 
 A warrant invites nothing unlawful: at the release from criminal custody it is served by an officer
 who may act then, or ICE lifts it (cancel_warrant) in that same minute. Only a person still in
-criminal custody at `now` has a lodged warrant, or one released within the last hour (`awaiting_service`: what
-a WSO's page offers first); none is left for a WSO to serve after the limit.
+criminal custody at `now` has a lodged warrant; none is left for a WSO to serve after the limit.
 """
 
 from __future__ import annotations
@@ -298,20 +297,3 @@ def _open_hold(world: World, agency: Agency, served: int) -> None:
         officer = rng.choice(agency.acting(served, SERVING))
         _push_serve(world, agency, agency.next_id("H"), lodged[0], officer, served)
 
-
-
-def awaiting_service(world: World) -> None:
-    """One or two people per agency whose officers may serve, released from criminal custody 10–50 minutes
-    before `now` with a lodged I-200 or I-205 and no hold yet: the WSO's next arrest, well within the limit."""
-    rng = world.rng
-    for agency in world.agencies:
-        if agency.agreement is None or agency.agreement.igsa or not agency.acting(world.now, SERVING):
-            continue
-        for _ in range(rng.randint(1, 2)):
-            released = align(world.now - minutes(rng, 10, 50))
-            booked = align(released - int(rng.uniform(1.5, 20) * DAY))
-            if booked < world.start + DAY:
-                continue
-            booking_id, pending = _book(world, agency, booked)
-            _lodge(world, agency, booking_id, booked, released, rng.choice(("I-200", "I-205")), cancellable=False)
-            _release(world, agency, booking_id, released, pending)

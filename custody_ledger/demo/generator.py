@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import accumulate, islice
 
-from .custody import awaiting_service, booking, open_holds
+from .custody import booking, open_holds
 from .places import PLACES
 from .program import setup
 from .world import DAY, Sink, Timed, World, align, epoch, iso
@@ -49,7 +49,6 @@ def generate(
     world = World(random.Random(seed), Sink(end), start, end, min(1.0, years))
     setup(world, agencies)
     open_holds(world)
-    awaiting_service(world)
     return _envelopes(seed, _arrivals(world, bookings_per_agency_month))
 
 
