@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -116,15 +116,26 @@ def import_jms(
 
 
 @contextmanager
-def _rejects(path: Path, skip_bad: bool, reading: jms_mapping.Mapping) -> Iterator[Callable[[jms_csv.Reject], None]]:
-    """Bad rows as they were, with why, written as they come (never held in memory)."""
+def _rejects(path: Path, skip_bad: bool, reading: jms_mapping.Mapping) -> Iterator[jms_csv.OnReject]:
+    """Bad rows as they were, their header first and why last, so the file imports again with the same mapping
+    once fixed; written as they come, never held. A run without rejects leaves no file (nor a stale one)."""
     if not skip_bad:
-        yield lambda _: None
+        yield lambda header, bad: None
         return
+    written = False
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=reading.delimiter)
-        writer.writerow(["line", "column", "reason", "row..."])
-        yield lambda bad: writer.writerow([bad.line, bad.column, bad.reason, *bad.cells])
+
+        def write(header: list[str], bad: jms_csv.Reject) -> None:
+            nonlocal written
+            if not written:
+                writer.writerow([*header, "reject_line", "reject_column", "reject_reason"])
+                written = True
+            writer.writerow([*bad.cells, *[""] * (len(header) - len(bad.cells)), bad.line, bad.column, bad.reason])
+
+        yield write
+    if not written:
+        path.unlink()
 
 
 def _jms_summary(file: Path, report: jms_csv.Report, rejects: Path | None) -> None:
@@ -138,7 +149,7 @@ def _jms_summary(file: Path, report: jms_csv.Report, rejects: Path | None) -> No
         err.print(f"stopped at line {report.stopped.line}: nothing of it or after it was applied; the rows before it "
                   "were (importing again after the fix reports them unchanged), or use --skip-bad",
                   highlight=False, markup=False)
-    if rejects is not None and report.rejected:
+    if rejects is not None and report.rejected and rejects.exists():
         err.print(f"rejected rows, with why: {rejects}", highlight=False, markup=False)
     sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
     raise typer.Exit(1 if report.rejected else 0)

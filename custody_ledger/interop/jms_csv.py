@@ -77,6 +77,9 @@ class Source:
     as_of: date
 
 
+OnReject = Callable[[list[str], Reject], None]  # (the file's header, the bad row)
+
+
 @dataclass
 class _Row:
     line: int
@@ -176,15 +179,11 @@ class _Plan:
         return column_name(self.mapping, name)
 
 
-def plan(rows: Iterable[tuple[int, list[str]]], mapping: Mapping, zone: ZoneInfo, facility_id: str,
-         source: Source, actor: str) -> Iterator[_Row | Reject]:
+def plan(header: list[str], rows: Iterable[tuple[int, list[str]]], mapping: Mapping, zone: ZoneInfo,
+         facility_id: str, source: Source, actor: str) -> Iterator[_Row | Reject]:
     """Each record's commands, or why it cannot be read; lazily, one record at a time."""
-    records = iter(rows)
-    first = next(records, None)
-    if first is None:
-        raise MappingError("the file is empty: no header")
-    planner = _Plan(mapping, _Header(first[1], mapping), zone, facility_id, source, actor)
-    for line, cells in records:
+    planner = _Plan(mapping, _Header(header, mapping), zone, facility_id, source, actor)
+    for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
         try:
@@ -211,8 +210,9 @@ class _Run:
     policy: Policy
     now: datetime
     skip_bad: bool
-    on_reject: Callable[[Reject], None]
+    on_reject: OnReject
     columns: Callable[[str], str]
+    header: list[str] = field(default_factory=list)
     pending: list[_Row] = field(default_factory=list)
 
     def flush(self) -> bool:
@@ -251,13 +251,13 @@ class _Run:
         if not self.skip_bad:
             self.report.stopped = reject
             return False
-        self.on_reject(reject)
+        self.on_reject(self.header, reject)
         return True
 
 
 def import_rows(engine: Engine, rows: Iterable[tuple[int, list[str]]], *, mapping: Mapping, facility_id: str,
                 source: Source, now: datetime, policy: Policy, skip_bad: bool = False,
-                on_reject: Callable[[Reject], None] = lambda _: None,
+                on_reject: OnReject = lambda header, bad: None,
                 progress: Callable[[int], None] = lambda _: None, batch: int = BATCH,
                 actor: str = "import:jms") -> Report:
     """Apply the rows (header first) in batches of about `batch` commands. A bad row ends the import unless
@@ -268,9 +268,14 @@ def import_rows(engine: Engine, rows: Iterable[tuple[int, list[str]]], *, mappin
         raise Invalid(f"facility {facility_id} does not exist: register it first (register_facility)",
                       field="facility_id")
     report = Report(source.file, source.sha256, facility_id)
+    records = iter(rows)
+    first = next(records, None)
+    if first is None:
+        raise Invalid("the file is empty: no header", field="file")
     try:
-        planned = plan(rows, mapping, ZoneInfo(facility.timezone), facility_id, source, actor)
-        run = _Run(engine, report, policy, now, skip_bad, on_reject, lambda name: column_name(mapping, name))
+        planned = plan(first[1], records, mapping, ZoneInfo(facility.timezone), facility_id, source, actor)
+        run = _Run(engine, report, policy, now, skip_bad, on_reject, lambda name: column_name(mapping, name),
+                   first[1])
         size = 0
         for item in planned:
             if isinstance(item, Reject):
