@@ -122,11 +122,15 @@ class _Header:
                                f"(it has {', '.join(repr(c.strip()) for c in cells)})")
         self.index = {f: tuple(where[c.casefold()] for c in cols) for f, cols in mapping.columns.items()}
 
-    def text(self, cells: list[str], name: str) -> str:
-        if name not in self.index:
-            return ""
-        parts = [cells[i].strip() if i < len(cells) else "" for i in self.index[name]]
-        return " ".join(" ".join(p for p in parts if p).split())  # doubled and non-breaking spaces collapse
+    def read(self, cells: list[str]) -> dict[str, str]:
+        """Our fields of one record; absent cells read as empty, doubled and non-breaking spaces collapse."""
+        out: dict[str, str] = {}
+        width = len(cells)
+        for name, where in self.index.items():
+            parts = [cells[i] if i < width else "" for i in where]
+            text = parts[0] if len(parts) == 1 else " ".join(parts)
+            out[name] = " ".join(text.split()) if "  " in text or "\xa0" in text or len(parts) > 1 else text.strip()
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,10 @@ class _Plan:
     actor: str
 
     def row(self, line: int, cells: list[str]) -> _Row:
+        fields = self.header.read(cells)
+
         def text(name: str) -> str:
-            return self.header.text(cells, name)
+            return fields.get(name, "")
 
         theirs = text("booking_id")
         if not theirs or len(theirs) > _THEIR_ID_MAX or not theirs.isprintable():
