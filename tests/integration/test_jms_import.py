@@ -184,3 +184,23 @@ def test_the_command_line_writes_the_reject_file_and_a_summary(db_url: str, tmp_
     assert (rejected[0][-3:], [r[0] for r in rejected[1:]], [r[-2] for r in rejected[1:]]) == (
         ["reject_line", "reject_column", "reject_reason"], ["B-3002", "B-3003", "B-3004"],
         ["DOB", "Rel Code", "Rel Code"])
+
+
+def test_the_command_line_draws_a_progress_bar_only_on_a_terminal(db_url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from custody_ledger.cli import common
+
+    shown: list[bool] = []
+    real = common.Progress
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        shown.append(not kwargs["disable"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(common, "Progress", spy)
+    args = ["import", "jms", str(FIXTURES / "bookings.csv"), "--facility", "NOPE", "--mapping",
+            str(FIXTURES / "mapping.yaml"), "--db", db_url]
+    for terminal in (True, False):
+        monkeypatch.setattr(common.err, "_force_terminal", terminal)
+        assert CliRunner().invoke(app, args).exit_code == 2  # the bar is drawn before the facility is looked up
+    assert shown == [True, False]
