@@ -139,12 +139,11 @@ def _rejects(path: Path, skip_bad: bool, reading: jms_mapping.Mapping) -> Iterat
 
 
 def _jms_summary(file: Path, report: jms_csv.Report, rejects: Path | None) -> None:
-    if rejects is None:
-        for bad in report.rejected:
-            err.print(f"{file.name}: {bad}", highlight=False, markup=False)
+    if report.stopped is not None:
+        err.print(f"{file.name}: {report.stopped}", highlight=False, markup=False)
     summary = report.summary()
     err.print(f"{file.name}: {report.booked} booked, {report.released} released, {report.unchanged} unchanged, "
-              f"{len(report.rejected)} rejected", highlight=False, markup=False)
+              f"{report.rejected} rejected", highlight=False, markup=False)
     if report.stopped is not None:
         err.print(f"stopped at line {report.stopped.line}: nothing of it or after it was applied; the rows before it "
                   "were (importing again after the fix reports them unchanged), or use --skip-bad",

@@ -56,14 +56,14 @@ class Report:
     booked: int = 0
     released: int = 0
     unchanged: int = 0
-    rejected: list[Reject] = field(default_factory=list)
+    rejected: int = 0  # a count: with --skip-bad the rows themselves go to the reject file, never to memory
     stopped: Reject | None = None  # the bad row an import without --skip-bad ended at
     last_line: int = 0  # the last line whose row was applied or reported
 
     def summary(self) -> dict[str, Any]:
         stop = self.stopped
         return {"file": self.file, "sha256": self.sha256, "facility_id": self.facility_id, "booked": self.booked,
-                "released": self.released, "unchanged": self.unchanged, "rejected": len(self.rejected),
+                "released": self.released, "unchanged": self.unchanged, "rejected": self.rejected,
                 "stopped_at": None if stop is None else {"line": stop.line, "column": stop.column,
                                                          "reason": stop.reason}}
 
@@ -253,7 +253,7 @@ class _Run:
         return True
 
     def reject(self, reject: Reject) -> bool:
-        self.report.rejected.append(reject)
+        self.report.rejected += 1
         if not self.skip_bad:
             self.report.stopped = reject
             return False
