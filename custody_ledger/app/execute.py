@@ -8,7 +8,7 @@ an invalid, unknown or conflicting command changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -117,11 +117,14 @@ def execute(
 
 
 def execute_batch(
-    engine: Engine, raws: Iterable[Mapping[str, Any]], *, now: datetime, policy: Policy
+    engine: Engine, raws: Iterable[Mapping[str, Any]], *, now: datetime, policy: Policy,
+    until: Callable[[Result], bool] | None = None,
 ) -> list[Result]:
     """Many commands in one transaction: a refused or invalid command leaves the others intact (nothing of a
     command is staged before it is accepted whole: ledger/unit.py).
 
+    `until`: the batch ends after the first result it holds true of; the commands after it are not run and
+    have no result (an importer that stops at a bad row must not record the rows behind it).
     Results are returned only after the whole batch committed, so none is acknowledged early.
     """
     now = require_utc("now", now)
@@ -135,6 +138,8 @@ def execute_batch(
                 results.append(_apply(work, envelope, fingerprint(raw), now, policy))
             except DomainError as error:
                 results.append(Result.failed(raw, error))
+            if until is not None and until(results[-1]):
+                break
     return results
 
 

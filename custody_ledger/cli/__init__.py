@@ -1,9 +1,9 @@
 """The command line, wired in one place: each command is declared in its topic's module and registered here.
 
-ledger.py (init, apply, seed, verify, serve, commands), interop.py (import ice-agreements, agreements, export),
-board.py (holds, board), watch.py (watch), outbox.py (outbox list, replay), persons.py (persons rotate-key,
-searched), trust.py (checkpoint-key new, checkpoint, prove), policy.py (policy show), people.py (user, key,
-demo-accounts); common.py holds what they share (errors, database, moments).
+ledger.py (init, apply, seed, verify, serve, commands), interop.py (import ice-agreements, import jms,
+agreements, export), board.py (holds, board), watch.py (watch), outbox.py (outbox list, replay), persons.py
+(persons rotate-key, searched), trust.py (checkpoint-key new, checkpoint, prove), policy.py (policy show),
+people.py (user, key, demo-accounts); common.py holds what they share (errors, database, moments, progress).
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
 app.command(cls=Command)(interop.export)
 app.command(cls=Command)(interop.agreements)
-import_app = typer.Typer(help="Data in: one edition of ICE's list of 287(g) agencies.", cls=Group, no_args_is_help=True)
+import_app = typer.Typer(help="Data in: ICE's list of 287(g) agencies; a jail's bookings.", cls=Group,
+                         no_args_is_help=True)
 app.add_typer(import_app, name="import")
 import_app.command("ice-agreements", cls=Command)(interop.import_ice_agreements)
+import_app.command("jms", cls=Command)(interop.import_jms)
 app.command(cls=Command)(trust.checkpoint)
 app.command(cls=Command)(trust.prove)
 checkpoint_key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", cls=Group, no_args_is_help=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import Engine, make_url
 from typer.core import TyperCommand, TyperGroup
 
@@ -51,6 +52,16 @@ class Group(TyperGroup):
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _hide_flag_types(self.get_params(ctx))
         super().format_help(ctx, formatter)
+
+
+@contextmanager
+def progress(total: int, what: str) -> Iterator[Progress]:
+    """A progress bar on a terminal (stderr); nothing at all when piped or redirected."""
+    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                   transient=True, disable=not err.is_terminal)
+    with bar:
+        bar.add_task(what, total=total)
+        yield bar
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

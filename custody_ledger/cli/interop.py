@@ -1,10 +1,12 @@
-"""Data in and out: import ice-agreements, agreements (as of a day), export (the ledger or a table)."""
+"""Data in and out: import ice-agreements, import jms, agreements (as of a day), export (the ledger or a table)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +19,7 @@ from custody_ledger.app import listings
 from custody_ledger.app.tables import EXPORTABLE
 from custody_ledger.domain.errors import DomainError
 from custody_ledger.interop import export as exports
+from custody_ledger.interop import jms_csv, jms_mapping
 from custody_ledger.interop.ice_agreements import import_edition
 
 from . import common
@@ -65,6 +68,88 @@ def import_ice_agreements(
     if report.held_back:
         err.print(f"delisting held back for {', '.join(report.held_back)}: a rejected row there may be the "
                   "missing agreement", highlight=False)
+    sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
+    raise typer.Exit(1 if report.rejected else 0)
+
+
+def import_jms(
+    file: Annotated[Path, typer.Argument(help="A jail management system's CSV export: one booking per row.")],
+    facility: Annotated[str, typer.Option("--facility", help="The facility the export is of (its zone reads the "
+                                                              "local times).")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="YAML: columns, code values and time formats "
+                                                            "(docs/jms-import.md).")],
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Write bad rows to FILE.rejects.csv and apply the "
+                                                              "rest (default: stop at the first).")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The export's date (YYYY-MM-DD) its records name; "
+                                                               "default today (UTC).")] = None,
+    db: DbOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Book and release people as a JMS export says, in batches; a row already recorded is unchanged. Exit 0
+    when every row was applied or unchanged, 1 when a row was rejected, 2 when nothing was imported."""
+    try:
+        rules_text = mapping.read_text(encoding="utf-8")
+        sha256, lines = jms_csv.digest(file)
+    except OSError as exc:
+        fail(f"cannot read: {exc}")
+    try:
+        reading = jms_mapping.load(rules_text)
+    except jms_mapping.MappingError as exc:
+        fail(f"{mapping}: {exc}")
+    source = jms_csv.Source(file.name, sha256, common.now().date() if as_of is None else _day(as_of, "--as-of"))
+    engine = common.engine(db)
+    rules = common.policy(policy)
+    rejects_path = file.with_name(f"{file.stem}.rejects.csv")
+    try:
+        with (file.open(encoding=reading.encoding, newline="") as handle,
+              _rejects(rejects_path, skip_bad, reading) as on_reject,
+              common.progress(max(lines, 1), f"importing {file.name}") as bar):
+            report = jms_csv.import_rows(
+                engine, jms_csv.read(handle, reading), mapping=reading, facility_id=facility, source=source,
+                now=common.now(), policy=rules, skip_bad=skip_bad, on_reject=on_reject, actor="cli:import",
+                progress=lambda line: bar.update(bar.task_ids[0], completed=line))
+    except DomainError as error:
+        fail(error.message)
+    except (UnicodeDecodeError, LookupError) as exc:
+        fail(f"{file.name}: not readable as {reading.encoding} ({exc}); set `encoding:` in the mapping")
+    _jms_summary(file, report, rejects_path if skip_bad else None)
+
+
+@contextmanager
+def _rejects(path: Path, skip_bad: bool, reading: jms_mapping.Mapping) -> Iterator[jms_csv.OnReject]:
+    """Bad rows as they were, their header first and why last, so the file imports again with the same mapping
+    once fixed; written as they come, never held. A run without rejects leaves no file (nor a stale one)."""
+    if not skip_bad:
+        yield lambda header, bad: None
+        return
+    written = False
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=reading.delimiter)
+
+        def write(header: list[str], bad: jms_csv.Reject) -> None:
+            nonlocal written
+            if not written:
+                writer.writerow([*header, "reject_line", "reject_column", "reject_reason"])
+                written = True
+            writer.writerow([*bad.cells, *[""] * (len(header) - len(bad.cells)), bad.line, bad.column, bad.reason])
+
+        yield write
+    if not written:
+        path.unlink()
+
+
+def _jms_summary(file: Path, report: jms_csv.Report, rejects: Path | None) -> None:
+    if report.stopped is not None:
+        err.print(f"{file.name}: {report.stopped}", highlight=False, markup=False)
+    summary = report.summary()
+    err.print(f"{file.name}: {report.booked} booked, {report.released} released, {report.unchanged} unchanged, "
+              f"{report.rejected} rejected", highlight=False, markup=False)
+    if report.stopped is not None:
+        err.print(f"stopped at line {report.stopped.line}: nothing of it or after it was applied; the rows before it "
+                  "were (importing again after the fix reports them unchanged), or use --skip-bad",
+                  highlight=False, markup=False)
+    if rejects is not None and report.rejected and rejects.exists():
+        err.print(f"rejected rows, with why: {rejects}", highlight=False, markup=False)
     sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
     raise typer.Exit(1 if report.rejected else 0)
 

@@ -7,13 +7,10 @@ import os
 import socket
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from custody_ledger.app import admin, checkpoints, persons, vocabulary, watchdog
 from custody_ledger.app.execute import Result, execute, execute_batch
@@ -60,16 +57,6 @@ def _read_commands(path: Path) -> list[dict[str, Any]]:
     return commands
 
 
-@contextmanager
-def _progress(total: int, what: str) -> Iterator[Progress]:
-    """A progress bar on a terminal (stderr); nothing at all when piped or redirected."""
-    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                   transient=True, disable=not err.is_terminal)
-    with bar:
-        bar.add_task(what, total=total)
-        yield bar
-
-
 def _outcome(result: Result) -> str:
     return "replayed" if result.replayed else "ok" if result.ok else str((result.error or {}).get("kind"))
 
@@ -88,7 +75,7 @@ def apply(
     engine = common.engine(db)
     counts: Counter[str] = Counter()
     size = max(batch, 1)
-    with _progress(len(commands), "applying") as bar:
+    with common.progress(len(commands), "applying") as bar:
         for start in range(0, len(commands), size):
             group = commands[start:start + size]
             results = ([execute(engine, group[0], now=common.now(), policy=rules)] if size == 1
@@ -129,7 +116,7 @@ def seed(
     engine = common.engine(db)
     rules = common.policy(policy)
     history = list(commands)
-    with _progress(len(history), "seeding") as bar:
+    with common.progress(len(history), "seeding") as bar:
         counts = load_history(engine, history, rules, now=max(anchor, common.now()),
                               progress=lambda done: bar.advance(bar.task_ids[0], done))
     err.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), highlight=False)

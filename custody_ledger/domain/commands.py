@@ -367,6 +367,7 @@ class BookPerson:
     facility_id: Annotated[FacilityId, ID, Doc("The facility.")]
     person: Annotated[Person, Doc("Who is booked.")]
     charge_status: Annotated[ChargeStatus, Doc("Whether the charges are pending or the person is convicted.")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)
@@ -376,6 +377,7 @@ class ReleaseFromCriminalCustody:
     refused_by: ClassVar[tuple[str, ...]] = ("lifecycle.booking", "release.sentence_served", "release.charges_dropped")
     booking_id: Annotated[BookingId, ID, Doc("The booking.")]
     reason: Annotated[CriminalReleaseReason, Doc("Why the criminal custody ends; it must fit the charges.")]
+    source: Annotated[Source | None, Doc(_SOURCE, example=OMITTED)] = None
 
 
 @dataclass(frozen=True)

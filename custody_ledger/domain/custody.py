@@ -104,7 +104,7 @@ def decide_book_person(
     if a_number is not None and not (a_number.startswith("A") and a_number[1:].isdigit() and len(a_number) in (9, 10)):
         raise Invalid("person.a_number must be 'A' followed by 8 or 9 digits", field="person.a_number")
     return [PersonBooked(cmd.booking_id, facility.facility_id, facility.agency_id, subject_id, commitment,
-                         cmd.charge_status)]
+                         cmd.charge_status, cmd.source)]
 
 
 def _booking(booking: Booking | None, ident: str) -> Booking:
@@ -119,7 +119,7 @@ def decide_release_from_criminal_custody(
     found = _booking(booking, cmd.booking_id)
     lifecycle.advance(lifecycle.BOOKING, found.status, "release", f"booking {found.booking_id}", view)
     _require_release_reason_fits(cmd.reason, found, view)
-    return [ReleasedFromCriminalCustody(cmd.booking_id, cmd.reason)]
+    return [ReleasedFromCriminalCustody(cmd.booking_id, cmd.reason, cmd.source)]
 
 
 def _require_release_reason_fits(reason: CriminalReleaseReason, booking: Booking, view: PolicyView) -> None:

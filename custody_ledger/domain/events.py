@@ -298,11 +298,13 @@ class PersonBooked(BookingEvent):
     subject_id: SubjectId
     commitment: str
     charge_status: ChargeStatus
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
 class ReleasedFromCriminalCustody(BookingEvent):
     reason: CriminalReleaseReason
+    source: Source | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from custody_ledger.app.seeding import load_history
-from custody_ledger.cli import app, common, ledger
+from custody_ledger.cli import app, common
 from custody_ledger.demo.generator import generate
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger.db import make_engine
@@ -212,13 +212,13 @@ def test_apply_draws_a_progress_bar_only_on_a_terminal(tmp_path: Path, db_url: s
     file.write_text(_office("k1") + "\n")
     monkeypatch.setattr(common.err, "_force_terminal", True)
     shown: list[bool] = []
-    real = ledger.Progress
+    real = common.Progress
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         shown.append(not kwargs["disable"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "Progress", spy)
+    monkeypatch.setattr(common, "Progress", spy)
     RUNNER.invoke(app, ["apply", str(file), "--db", db_url])
     monkeypatch.setattr(common.err, "_force_terminal", False)
     RUNNER.invoke(app, ["apply", str(file), "--db", db_url])
@@ -246,7 +246,7 @@ def test_seed_draws_a_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(common.err, "_force_terminal", True)
     drawn: list[bool] = []
     advanced: list[float] = []
-    real = ledger.Progress
+    real = common.Progress
 
     class Spy(real):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -257,6 +257,6 @@ def test_seed_draws_a_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: py
             advanced.append(advance)
             super().advance(task_id, advance)
 
-    monkeypatch.setattr(ledger, "Progress", Spy)
+    monkeypatch.setattr(common, "Progress", Spy)
     run = RUNNER.invoke(app, ["seed", "--db", database, "--agencies", "1", "--years", "0.05", "--bookings", "5"])
     assert (run.exit_code, drawn, sum(advanced) >= 10) == (0, [True], True)
