@@ -3,9 +3,10 @@
 A command's events, its result, its projection rows and its person row are staged in memory and written when
 the transaction ends, one `executemany` per table (per entity kind for projections, the last state of each
 entity only), straight on the driver's cursor with SQL built once per dialect: SQLAlchemy's per-statement
-work was a third of a command's time, more than SQLite's commit (bench/README.md). Before anything reads the
-database in the middle of a transaction (a cache miss, `Tx.conn`), the staged rows are written first, so every
-read sees every earlier command of the transaction.
+work was a third of a command's time, more than SQLite's commit (bench/README.md). Every read sees every earlier
+command of the transaction: what was staged is in the cache (an entity, a stream's position) or merged into what
+the database answers (children); a stream's history and any statement of its own (`Tx.conn`) write the staged
+rows first.
 
 Staging a command is one step that cannot fail halfway: a command refused or invalid before it leaves nothing
 behind, which is what a batch's savepoint per command used to guarantee. A statement that fails when written
