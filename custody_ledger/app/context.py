@@ -42,9 +42,6 @@ class Tx:
             self.known[ident] = projections.entity(self.unit, kind, **key)
         return self.known[ident]
 
-    def read(self, kind: str, key: dict[str, Any]) -> Any:
-        return self.load(kind, **key)
-
     def children(self, kind: str, **parent: Any) -> list[Any]:
         """Every entity of `kind` whose one named column has the value given (the warrants of a booking)."""
         ((column, value),) = parent.items()

@@ -193,7 +193,7 @@ def _record(tx: Tx, env: Envelope, fp: str, outcome: Outcome, error: RuleViolati
         events.append(late)
     rows = store.chain(tx.unit.head, events, occurred_at=tx.at, recorded_at=tx.now, actor=env.actor,
                        idempotency_key=env.idempotency_key)
-    changed = projections.fold(tx.read, events, tx.at, env.actor, tx.known)
+    changed = projections.fold(tx.load, events, tx.at, env.actor, tx.known)
     receipts = [{"seq": r.seq, "type": r.type, "stream": r.stream, "hash": r.hash} for r in rows]
     result = Result(error is None, env.command, env.idempotency_key, receipts,
                     None if error is None else error.to_dict(), outcome.data)

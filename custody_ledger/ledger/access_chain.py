@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -49,11 +48,12 @@ def hash_of(conn: Connection, seq: int) -> str | None:
 
 
 def record_bytes(row: Mapping[str, Any]) -> bytes:
-    """The hashed form of one access_log row: every column but the hash, as one RFC 8785 object."""
+    """The hashed form of one access_log row: every column but the hash, as one RFC 8785 object (codec.canonical:
+    the package's bytes, by the standard library's encoder where that is the same)."""
     at = row["at"]
     if not isinstance(at, datetime):
         raise TypeError(f"access_log.at must be a datetime, got {type(at).__name__}")
-    return rfc8785.dumps({
+    return codec.canonical({
         "action": row["action"], "agency_id": row["agency_id"], "at": format_instant(at),
         "outcome": row["outcome"], "prev_hash": row["prev_hash"], "principal": row["principal"],
         "remote": row["remote"], "resource": row["resource"], "role": row["role"], "seq": int(row["seq"]),

@@ -6,6 +6,7 @@ PROJECTORS maps every event type to the entity kinds it changes, each with the d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -201,8 +202,7 @@ def state_at(unit: Unit, kind_name: str, at: datetime, day: date, **key: Any) ->
 Changed = dict[tuple[str, tuple[Any, ...]], tuple[sa.Table, tuple[str, ...], dict[str, Any], Any]]
 
 
-def fold(read: Callable[[str, dict[str, Any]], Any], events: Sequence[object], at: datetime, actor: str,
-         known: Known) -> Changed:
+def fold(read: Callable[..., Any], events: Sequence[object], at: datetime, actor: str, known: Known) -> Changed:
     """Each event folded into its entities: their new state, by identity, as (table, key columns, row, entity).
     `known` holds the entities this command already read or changed; `read` finds any other."""
     changed: Changed = {}
@@ -214,7 +214,7 @@ def fold(read: Callable[[str, dict[str, Any]], Any], events: Sequence[object], a
             kind = KINDS[kind_name]
             key = {k: getattr(event, k) for k in kind.keys}
             ident = identity(kind_name, key)
-            current = known[ident] if ident in known else read(kind_name, key)
+            current = known[ident] if ident in known else read(kind_name, **key)
             updated = known[ident] = evolve(current, event, at, actor)
             changed[ident] = (kind.table, kind.keys, to_row(updated), updated)
     return changed
@@ -223,10 +223,7 @@ def fold(read: Callable[[str, dict[str, Any]], Any], events: Sequence[object], a
 def project(conn: Connection, events: Sequence[object], at: datetime, actor: str, known: Known) -> None:
     """Fold events into projection tables over a plain connection (verify's rebuild into a scratch database);
     `known` keeps entities between calls, and may be emptied at any time."""
-    def read(kind_name: str, key: dict[str, Any]) -> Any:
-        return load(conn, kind_name, **key)
-
-    for ident, (_, _, row, _) in fold(read, events, at, actor, known).items():
+    for ident, (_, _, row, _) in fold(functools.partial(load, conn), events, at, actor, known).items():
         kind = KINDS[ident[0]]
         if conn.execute(kind.update_one, {**row, **kind.key_params(row)}).rowcount == 0:
             conn.execute(kind.insert_one, row)

@@ -90,19 +90,16 @@ def _select(table: sa.Table, dialect: Dialect, where: tuple[str, ...]) -> Select
     quote = dialect.identifier_preparer.quote
     sql = (f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
            + " AND ".join(f"{quote(c)} = {_marker(dialect)}" for c in where))
-    processors = tuple(table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-    return Select(sql, columns, processors)
+    return Select(sql, columns, tuple(_reading(table.c[c], dialect) for c in columns))
+
+
+def _reading(column: sa.Column[Any], dialect: Dialect) -> Processor:
+    """How this driver's value of `column` becomes what SQLAlchemy would return (e.g. an aware UTC instant)."""
+    return column.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 _HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
 _LAST = "SELECT occurred_at FROM events WHERE stream = {0} ORDER BY seq DESC LIMIT 1"
-
-
-def _occurred_at(dialect: Dialect) -> Callable[[Any], Any]:
-    """How an events.occurred_at value comes back from this driver as an aware UTC instant."""
-    select = _select(events, dialect, ("stream",))
-    return select.processors[select.columns.index("occurred_at")] or (lambda value: value)
-_RESULT = "SELECT fingerprint, result FROM command_results WHERE idempotency_key = {0}"
 _RESULTS = "SELECT idempotency_key, fingerprint, result FROM command_results WHERE idempotency_key IN ({0})"
 
 
@@ -190,7 +187,7 @@ class Unit:
         # A stream with staged events is in `last` already (stage), so what is missing is all in the database.
         missing = sorted({s for s in streams if s not in last})
         if missing:
-            occurred_at = _occurred_at(self.dialect)
+            occurred_at = _reading(events.c.occurred_at, self.dialect) or (lambda value: value)
             with self._pipeline(), ExitStack() as cursors:
                 asked = []
                 for stream in missing:
@@ -213,14 +210,11 @@ class Unit:
         if staged is not None:
             return staged["fingerprint"], json.loads(staged["result"])
         if key not in self._found:
-            with self._cursor() as cursor:
-                self._run(cursor, _RESULT.format(_marker(self.dialect)), [(key,)])
-                row = cursor.fetchone()
-            self._found[key] = None if row is None else (row[0], json.loads(row[1]))
+            self.prefetch_results([key])
         return self._found[key]
 
     def prefetch_results(self, keys: Sequence[str]) -> None:
-        """Look up many keys in few statements (a batch's), so find_result reads nothing for them."""
+        """Look up keys in few statements (a batch's in one), so find_result reads nothing more for them."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._found and k not in self._results]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
