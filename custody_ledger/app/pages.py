@@ -35,7 +35,7 @@ from custody_ledger.settings import Settings
 
 from . import admin, checkpoints, reads
 from .access import agencies_in_scope
-from .auth import Forbidden, Principal, Role, log_access
+from .auth import Forbidden, Principal, Role
 
 Item = dict[str, Any]
 
@@ -54,19 +54,6 @@ _RELEASE_RULES = {"limit_reached": "release.limit_reached", "warrant_cancelled":
 SERVABLE = (WarrantForm.I200.value, WarrantForm.I205.value)
 
 
-def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime,
-         shown: list[Any] | None = None) -> None:
-    log_access(conn, principal.id, action, outcome, now=now, role=principal.role.value,
-               agency_id=principal.agency_id, resource=resource[:250], remote=principal.remote, shown=shown)
-
-
-def _gate(conn: Connection, principal: Principal, action: str, resource: str, now: datetime,
-          mfa_required: bool) -> None:
-    """Person records need a session that passed the second factor (FBI CJIS Security Policy 5.6.2.2)."""
-    if mfa_required and not principal.mfa_passed:
-        _log(conn, principal, action, resource, "refused:mfa", now)
-        raise Forbidden("person records need a session that passed the second factor (TOTP); log in again "
-                        "with your code", field="totp")
 
 
 def _in_scope(conn: Connection, principal: Principal, agency_id: str) -> bool:
@@ -98,13 +85,13 @@ def hold_timeline(conn: Connection, principal: Principal, hold_id: str, *, now: 
     """Every event of the hold, its booking and its warrant, its alerts and flags, oldest first: each with the
     rule that governs it, that rule's citation, and its receipt (the chain hash)."""
     resource = f"hold:{hold_id}:timeline"
-    _gate(conn, principal, "read_hold_timeline", resource, now, mfa_required)
+    reads.require_mfa(conn, principal, "read_hold_timeline", resource, now, mfa_required)
     hold = conn.execute(sa.select(s.holds.c.booking_id, s.holds.c.warrant_id, s.holds.c.agency_id,
                                   s.facilities.c.timezone)
                         .join(s.facilities, s.facilities.c.facility_id == s.holds.c.facility_id)
                         .where(s.holds.c.hold_id == hold_id)).first()
     if hold is None or not _in_scope(conn, principal, hold.agency_id):
-        _log(conn, principal, "read_hold_timeline", resource, "not_found", now)
+        reads.log_read(conn, principal, "read_hold_timeline", resource, "not_found", now)
         raise NotFound.of("hold_id", hold_id)
     stream = s.events.c.stream
     rows = conn.execute(sa.select(s.events).where(sa.or_(
@@ -112,7 +99,7 @@ def hold_timeline(conn: Connection, principal: Principal, hold_id: str, *, now: 
         stream.startswith(f"alert:{hold_id}:", autoescape=True),
         stream.startswith(f"flag:{hold_id}:", autoescape=True),
     )).order_by(s.events.c.seq)).all()
-    _log(conn, principal, "read_hold_timeline", resource, "ok", now, [r.seq for r in rows])
+    reads.log_read(conn, principal, "read_hold_timeline", resource, "ok", now, [r.seq for r in rows])
     return [_timeline_item(row, policy, hold.timezone) for row in rows]
 
 
@@ -145,7 +132,7 @@ def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, 
                       policy: Policy, limit: int = 100) -> list[Item]:
     """Lodged I-200/I-205 warrants of people released from criminal custody and under no open hold, most
     recently released first: what a WSO of the agency may be asked to serve now."""
-    _gate(conn, principal, "list_servable_warrants", "warrants?servable", now, mfa_required)
+    reads.require_mfa(conn, principal, "list_servable_warrants", "warrants?servable", now, mfa_required)
     held = sa.select(s.holds.c.booking_id).where(s.holds.c.status == HoldStatus.OPEN.value)
     rows = conn.execute(_SERVABLE.where(
         s.warrants.c.status == WarrantStatus.LODGED.value, s.warrants.c.form.in_(SERVABLE),
@@ -157,7 +144,8 @@ def servable_warrants(conn: Connection, principal: Principal, *, now: datetime, 
         # Whether the limit counted from the release has run out: such a person had to be released, not arrested.
         limit_end = _limit_if_served(policy, item["released_at"], now, item["timezone"])[1]
         item.update(limit_end=limit_end, too_late=limit_end is not None and now >= limit_end)
-    _log(conn, principal, "list_servable_warrants", "warrants?servable", "ok", now, [i["warrant_id"] for i in items])
+    reads.log_read(conn, principal, "list_servable_warrants", "warrants?servable", "ok", now,
+                   [i["warrant_id"] for i in items])
     return reads.with_people(conn, principal, items, policy, now, name_only=True)
 
 
@@ -167,13 +155,13 @@ def serve_preview(conn: Connection, principal: Principal, warrant_id: str, *, no
     domain/custody.py counts it, or the rule that would refuse it. The command itself judges again on confirm:
     this is a preview, never a decision."""
     resource = f"warrant:{warrant_id}:serve"
-    _gate(conn, principal, "preview_serve", resource, now, mfa_required)
+    reads.require_mfa(conn, principal, "preview_serve", resource, now, mfa_required)
     row = conn.execute(_SERVABLE.add_columns(s.warrants.c.status, s.bookings.c.status.label("booking_status"))
                        .where(s.warrants.c.warrant_id == warrant_id)).first()
     if row is None or not _in_scope(conn, principal, row.agency_id):
-        _log(conn, principal, "preview_serve", resource, "not_found", now)
+        reads.log_read(conn, principal, "preview_serve", resource, "not_found", now)
         raise NotFound.of("warrant_id", warrant_id)
-    _log(conn, principal, "preview_serve", resource, "ok", now)
+    reads.log_read(conn, principal, "preview_serve", resource, "ok", now)
     item = reads.with_people(conn, principal, [dict(row._mapping)], policy, now, name_only=True)[0]
     zone = ZoneInfo(row.timezone)
     refusal = _serve_refusal(conn, principal, row, now)
@@ -269,7 +257,7 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     program administrators only, as reads.events. `after`/`before` page towards older / newer events."""
     if principal.role not in (Role.AUDITOR, Role.PROGRAM_ADMIN):
         raise Forbidden(f"the {principal.role.value} role may not read the ledger", field="role")
-    _gate(conn, principal, "read_events", "events", now, mfa_required)
+    reads.require_mfa(conn, principal, "read_events", "events", now, mfa_required)
     seq = s.events.c.seq
     query = sa.select(s.events).where(
         *([] if not type else [s.events.c.type == type]),
@@ -280,7 +268,7 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     shown = sorted(rows[:limit], key=lambda r: -r.seq)
     more = len(rows) > limit
     items = [{**r._mapping, "payload": json.loads(r.payload)} for r in shown]
-    _log(conn, principal, "list_events", f"events?type={type or ''}&stream={stream or ''}", "ok", now,
+    reads.log_read(conn, principal, "list_events", f"events?type={type or ''}&stream={stream or ''}", "ok", now,
          [i["seq"] for i in items])
     return reads.Page(items, items[-1]["seq"] if items and (more or before is not None) else None)
 
@@ -345,5 +333,5 @@ def verify_ledger(engine: Engine, principal: Principal, *, now: datetime, settin
                 "origin": last.origin, "size": last.size, "root": base64.b64encode(last.root).decode(),
                 "head": last.head, "time": last.time, "covered": last.size <= report.checked}
     with db.write_transaction(engine) as conn:
-        _log(conn, principal, "verify_ledger", "events", "ok" if report.ok else "broken", now)
+        reads.log_read(conn, principal, "verify_ledger", "events", "ok" if report.ok else "broken", now)
     return item

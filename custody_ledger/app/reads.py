@@ -141,7 +141,7 @@ def bookings(conn: Connection, principal: Principal, *, now: datetime, mfa_requi
 def booking(conn: Connection, principal: Principal, booking_id: str, *, now: datetime, mfa_required: bool,
             policy: Policy) -> Item:
     resource = f"booking:{booking_id}"
-    _require_mfa(conn, principal, "read_booking", resource, now, mfa_required)
+    require_mfa(conn, principal, "read_booking", resource, now, mfa_required)
     row = conn.execute(_BOOKINGS.where(s.bookings.c.booking_id == booking_id)).first()
     found = dict(_found(conn, principal, row, "read_booking", resource, "booking_id", now)._mapping)
     return with_people(conn, principal, [found], policy, now)[0]
@@ -153,7 +153,7 @@ def person_search(conn: Connection, principal: Principal, *, name: str, dob: dat
     (app/persons.py), never by decrypting every record. Logged with its query as that token: the access log
     keeps who searched for whom without holding the name. A sealed record is found only by the roles that may
     see it; an expunged one by no one (its token is destroyed)."""
-    _require_mfa(conn, principal, "search_persons", "persons", now, mfa_required)
+    require_mfa(conn, principal, "search_persons", "persons", now, mfa_required)
     keys = persons.keyring()
     subjects = persons.subjects_matching(conn, name, dob, keys)
     allowed = _sees_sealed(principal, policy, now)
@@ -162,7 +162,7 @@ def person_search(conn: Connection, principal: Principal, *, name: str, dob: dat
                             *_scoped(conn, principal, s.bookings.c.agency_id))
     page = _page(conn, query, s.bookings.c.booking_id, None, limit)
     token = persons.match_token(name, dob, keys)
-    _log(conn, principal, "search_persons", f"persons?match={token}", "ok", now,
+    log_read(conn, principal, "search_persons", f"persons?match={token}", "ok", now,
          [item["booking_id"] for item in page.items])
     return Page(with_people(conn, principal, page.items, policy, now), page.next)
 
@@ -202,7 +202,7 @@ def warrants(conn: Connection, principal: Principal, *, now: datetime, mfa_requi
 
 def warrant(conn: Connection, principal: Principal, warrant_id: str, *, now: datetime, mfa_required: bool) -> Item:
     resource = f"warrant:{warrant_id}"
-    _require_mfa(conn, principal, "read_warrant", resource, now, mfa_required)
+    require_mfa(conn, principal, "read_warrant", resource, now, mfa_required)
     row = conn.execute(sa.select(s.warrants).where(s.warrants.c.warrant_id == warrant_id)).first()
     return dict(_found(conn, principal, row, "read_warrant", resource, "warrant_id", now)._mapping)
 
@@ -267,7 +267,7 @@ def _after_hold(conn: Connection, principal: Principal, hold_id: str) -> sa.Colu
 
 def hold(conn: Connection, principal: Principal, hold_id: str, *, now: datetime, mfa_required: bool) -> Item:
     resource = f"hold:{hold_id}"
-    _require_mfa(conn, principal, "read_hold", resource, now, mfa_required)
+    require_mfa(conn, principal, "read_hold", resource, now, mfa_required)
     row = conn.execute(_HOLDS.where(s.holds.c.hold_id == hold_id)).first()
     return _hold(_found(conn, principal, row, "read_hold", resource, "hold_id", now), now)
 
@@ -291,7 +291,7 @@ def events(conn: Connection, principal: Principal, *, now: datetime, mfa_require
     """The ledger itself, by sequence number: every payload, so only auditors and program admins."""
     if principal.role not in (Role.AUDITOR, Role.PROGRAM_ADMIN):
         raise Forbidden(f"the {principal.role.value} role may not read the ledger", field="role")
-    _require_mfa(conn, principal, "read_events", "events", now, mfa_required)
+    require_mfa(conn, principal, "read_events", "events", now, mfa_required)
     page = _page(conn, sa.select(s.events), s.events.c.seq, after, limit,
                  lambda row: {**row._mapping, "payload": json.loads(row.payload)})
     _log_list(conn, principal, "events", page, "seq", now, after=after)
@@ -400,10 +400,11 @@ def _page(conn: Connection, query: sa.Select[Any], key: sa.Column[Any], after: o
     return Page(items, shown[-1]._mapping[key.name] if len(rows) > limit else None)
 
 
-def _require_mfa(conn: Connection, principal: Principal, action: str, resource: str, now: datetime,
-                 mfa_required: bool) -> None:
+def require_mfa(conn: Connection, principal: Principal, action: str, resource: str, now: datetime,
+                mfa_required: bool) -> None:
+    """Person records need a session that passed the second factor (FBI CJIS Security Policy 5.6.2.2)."""
     if mfa_required and not principal.mfa_passed:
-        _log(conn, principal, action, resource, "refused:mfa", now)
+        log_read(conn, principal, action, resource, "refused:mfa", now)
         raise Forbidden("person records need a session that passed the second factor (TOTP); log in again "
                         "with your code", field="totp")
 
@@ -412,9 +413,9 @@ def _found(conn: Connection, principal: Principal, row: Row[Any] | None, action:
            now: datetime) -> Row[Any]:
     if row is None or not _visible(conn, principal, row.agency_id):
         # The failed attempt is logged too: oversight asks who looked for records they may not see.
-        _log(conn, principal, action, resource, "not_found", now)
+        log_read(conn, principal, action, resource, "not_found", now)
         raise NotFound.of(field, resource.partition(":")[2])
-    _log(conn, principal, action, resource, "ok", now)
+    log_read(conn, principal, action, resource, "ok", now)
     return row
 
 
@@ -425,7 +426,7 @@ def _person_list(conn: Connection, principal: Principal, what: str, query: sa.Se
                  seek: Callable[[object], sa.ColumnElement[bool]] | None = None) -> Page:
     """A list of person records: MFA-gated, within scope, narrowed to rows whose column equals each given
     filter, and logged with the query asked (the filters, what the caller `noted`, `after`)."""
-    _require_mfa(conn, principal, f"list_{what}", what, now, mfa_required)
+    require_mfa(conn, principal, f"list_{what}", what, now, mfa_required)
     table = key.table
     query = query.where(*_scoped(conn, principal, table.c.agency_id),
                         *(term for name, value in filters.items() for term in _equal(table.c[name], value)))
@@ -438,10 +439,11 @@ def _log_list(conn: Connection, principal: Principal, what: str, page: Page, key
               **filters: object) -> None:
     """A list is a read of every record it shows: the query asked, and the id of each record shown."""
     asked = urlencode({k: v for k, v in filters.items() if v is not None})
-    _log(conn, principal, f"list_{what}", f"{what}?{asked}"[:250], "ok", now, [item[key] for item in page.items])
+    log_read(conn, principal, f"list_{what}", f"{what}?{asked}", "ok", now, [item[key] for item in page.items])
 
 
-def _log(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime,
-         shown: list[Any] | None = None) -> None:
+def log_read(conn: Connection, principal: Principal, action: str, resource: str, outcome: str, now: datetime,
+             shown: list[Any] | None = None) -> None:
+    """The access record of a read by `principal` (app/pages.py's too); `resource` cut to the column's 250."""
     log_access(conn, principal.id, action, outcome, now=now, role=principal.role.value,
-               agency_id=principal.agency_id, resource=resource, remote=principal.remote, shown=shown)
+               agency_id=principal.agency_id, resource=resource[:250], remote=principal.remote, shown=shown)
