@@ -42,6 +42,7 @@ from .events import (
 from .ids import AgreementId, SubjectId
 from .model import (
     Agreement,
+    AgreementModel,
     Booking,
     BookingStatus,
     Certificate,
@@ -213,7 +214,7 @@ def decide_serve_warrant(
                        f"{state.open_hold_on_booking.hold_id}; a second hold would start a second clock for the "
                        "same custody", field="warrant_id", rule=view.rule("hold.one_open_per_booking"))
     agreement = state.standing.agreements[cert.agreement_id]
-    return _open_hold(cmd, warrant, booking, facility, agreement.igsa, at, policy, view)
+    return _open_hold(cmd, warrant, booking, facility, agreement.igsa, cert.model, at, policy, view)
 
 
 def _require_servable(warrant: Warrant, view: PolicyView) -> None:
@@ -226,7 +227,7 @@ def _require_servable(warrant: Warrant, view: PolicyView) -> None:
 
 def _open_hold(
     cmd: ServeWarrant, warrant: Warrant, booking: Booking, facility: Facility, igsa: bool,
-    at: datetime, policy: Policy, view: PolicyView,
+    model: AgreementModel, at: datetime, policy: Policy, view: PolicyView,
 ) -> list[WarrantServed | HoldOpened | RecordFlagged]:
     assert booking.released_at is not None
     zone = require_timezone(facility.timezone)
@@ -243,7 +244,7 @@ def _open_hold(
     events: list[WarrantServed | HoldOpened | RecordFlagged] = [
         WarrantServed(cmd.warrant_id, cmd.hold_id, cmd.officer_id),
         HoldOpened(cmd.hold_id, warrant.warrant_id, booking.booking_id, booking.facility_id, booking.agency_id,
-                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline, first_alert),
+                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline, first_alert, model),
     ]
     gap = clock.unauthorized_gap(booking.released_at, at)
     if gap.total_seconds() > 0:

@@ -387,6 +387,9 @@ class HoldOpened(HoldEvent):
     # The first of the hold's watch moments, fixed with the deadline under the policy of the clock's start
     # (domain/watch.py); None under an IGSA. Holds opened before the watchdog lack it (migration 0006).
     first_alert_at: datetime | None = None
+    # The model of the certificate the arrest was made under (issue 15: reports count arrests per model);
+    # None in holds recorded before it was kept.
+    model: AgreementModel | None = None
 
 
 @dataclass(frozen=True)
