@@ -63,8 +63,8 @@ def check_account(engine: Engine, user_id: str, role: Role, *, agency_id: str | 
             raise Conflict(f"user {user_id} already exists", field="user_id")
 
 
-def verify(engine: Engine) -> Report:
-    return verify_chain(engine)
+def verify(engine: Engine, through: int | None = None) -> Report:
+    return verify_chain(engine, through)
 
 
 def grant_service_role(engine: Engine, role: str, *, password: str | None) -> None:

@@ -3,14 +3,15 @@
 ledger.py (init, apply, seed, verify, serve, commands), interop.py (import ice-agreements, import jms,
 agreements, export), board.py (holds, board), watch.py (watch), outbox.py (outbox list, replay), persons.py
 (persons rotate-key, searched), trust.py (checkpoint-key new, checkpoint, prove), policy.py (policy show),
-people.py (user, key, demo-accounts); common.py holds what they share (errors, database, moments, progress).
+people.py (user, key, demo-accounts), reports.py (report oversight, report transparency); common.py holds what
+they share (errors, database, moments, progress).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, interop, ledger, outbox, people, persons, policy, trust, watch
+from . import board, interop, ledger, outbox, people, persons, policy, reports, trust, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -34,6 +35,10 @@ import_app = typer.Typer(help="Data in: ICE's list of 287(g) agencies; a jail's 
 app.add_typer(import_app, name="import")
 import_app.command("ice-agreements", cls=Command)(interop.import_ice_agreements)
 import_app.command("jms", cls=Command)(interop.import_jms)
+report_app = typer.Typer(help="Reports: oversight (full detail) and transparency (public, small counts suppressed).",
+                         cls=Group, no_args_is_help=True)
+app.add_typer(report_app, name="report")
+report_app.command("oversight", cls=Command)(reports.oversight)
 app.command(cls=Command)(trust.checkpoint)
 app.command(cls=Command)(trust.prove)
 checkpoint_key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", cls=Group, no_args_is_help=True)

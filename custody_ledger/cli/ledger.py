@@ -130,13 +130,15 @@ def verify(
                                                     "signed the checkpoints.")] = None,
     projections: Annotated[bool, typer.Option("--projections", help="Also rebuild every projection from the "
                                               "events and name the first row that differs.")] = False,
+    through: Annotated[int | None, typer.Option("--through", min=1, help="Walk the chain to this event only and "
+                                                "print its hash: the range a report names.")] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if anything was altered. With
     --checkpoints and --public-key, also hold the database against checkpoints signed outside it."""
     if (checkpoints_log is None) != (public_key is None):
         fail("--checkpoints and --public-key go together")
     engine = common.engine(db, upgrade=False)
-    report = admin.verify(engine)
+    report = admin.verify(engine, through)
     if not report.ok:
         fail(_broken(report), code=1)
     err.print(f"ledger verified: {report.checked} events, head {report.head_hash}; access log: "

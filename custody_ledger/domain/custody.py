@@ -244,7 +244,8 @@ def _open_hold(
     events: list[WarrantServed | HoldOpened | RecordFlagged] = [
         WarrantServed(cmd.warrant_id, cmd.hold_id, cmd.officer_id),
         HoldOpened(cmd.hold_id, warrant.warrant_id, booking.booking_id, booking.facility_id, booking.agency_id,
-                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline, first_alert, model),
+                   cmd.officer_id, booking.released_at, at, start, igsa, in_force.rule.id, deadline, first_alert,
+                   model),
     ]
     gap = clock.unauthorized_gap(booking.released_at, at)
     if gap.total_seconds() > 0:

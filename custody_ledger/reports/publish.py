@@ -1,0 +1,61 @@
+"""Run a report end to end: bring the columnar copy up to the ledger, compute on one range, render.
+
+The range is the ledger's head when the report starts (or an earlier event the caller names, to rerun a
+report exactly); the report names it, its chain head and the first signed checkpoint covering it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from custody_ledger.app import checkpoints
+from custody_ledger.settings import Settings
+
+from . import columnar, oversight, render
+from .columnar import Mirror, Range
+from .render import Format
+
+
+def checkpoint_covering(settings: Settings, through: int) -> str | None:
+    """The first checkpoint in the configured log whose tree holds events 1..through, named by size, root
+    and time; None when no log or key is configured or none covers the range yet."""
+    if settings.checkpoint_log is None or settings.checkpoint_key_file is None or not settings.checkpoint_log.exists():
+        return None
+    try:
+        verifier = checkpoints.Signer.from_file(settings.checkpoint_key_file).verifier
+        notes = checkpoints.read_log(settings.checkpoint_log)
+    except (checkpoints.CheckpointError, OSError):
+        return None
+    for note in notes:
+        try:
+            found = checkpoints.Checkpoint.parse(checkpoints.open_note(note, verifier), note)
+        except checkpoints.CheckpointError:
+            continue
+        if found.size >= through:
+            return (f"{found.origin} size {found.size} root {found.root.hex()} "
+                    f"time {checkpoints.format_time(found.time)}")
+    return None
+
+
+def head(mirror: Mirror, engine: Engine, through: int | None) -> Range:
+    return mirror.through if through is None else mirror.range_at(engine, through)
+
+
+def oversight_report(engine: Engine, settings: Settings, period: tuple[date, date], agency_id: str | None,
+                     fmt: Format, through: int | None = None) -> bytes:
+    with columnar.opened(engine, columnar.cache_path(engine, settings)) as mirror:
+        at = head(mirror, engine, through)
+        report = oversight.build(mirror, at, period, agency_id, checkpoint_covering(settings, at.through))
+    facts: list[tuple[render.Row, str, float | None]] = [(f, f.month, f.value) for f in report.figures]
+    about = render.provenance(report.title, report.range, report.checkpoint, period, agency_id or "all agencies")
+    table = render.rows(facts, about)
+    if fmt is Format.CSV:
+        return render.to_csv(table)
+    if fmt is Format.PARQUET:
+        return render.to_parquet(table)
+    sections = [render.pivot(facts, s) for s in ("program", "custody", "violations", "records", "cost", "oversight",
+                                                  "growth")]
+    html = render.to_html(report.title, about, sections, render.draw(report.charts))
+    return html if fmt is Format.HTML else render.to_pdf(html)
