@@ -4,8 +4,8 @@ enough other figures suppressed that no hidden figure can be worked back from th
 A published table is a two-way table of counts (for example states by quarter, for one model and one
 measure) with its row totals, column totals and grand total. Every figure in 1..threshold-1 — a cell or a
 total, since a small row total is as identifying as a small cell — is suppressed first (primary
-suppression; the default threshold 11 is the usual "no cell below 11" rule of CMS and of the
-CDC/NCHS small-number policies). Then more figures are suppressed (complementary suppression) until the
+suppression; the default 11 is the "no cell of 1 to 10" rule of the CMS cell size suppression
+policy). Then more figures are suppressed (complementary suppression) until the
 audit below finds nothing.
 
 The attacker, precisely:
@@ -114,7 +114,9 @@ def protect(counts: Mapping[tuple[str, str], int], rows: Sequence[str], cols: Se
     while exposed := [i for i in sorted(hidden) if not graph.safe(values, hidden, i, threshold)]:
         for i in exposed:
             if not graph.safe(values, hidden, i, threshold):
+                before = len(hidden)
                 hidden.update(graph.cheapest_cover(values, hidden, i, max(threshold - values[i], 1)))
+                assert len(hidden) > before, "a cover must hide a new figure, or the loop would not end"
     return graph.table(values, hidden)
 
 
@@ -224,8 +226,8 @@ class _Graph:
     def cheapest_cover(self, values: Sequence[int], hidden: set[int], i: int, need: int) -> list[int]:
         """Figures to hide so figure i can grow by `need`: the cheapest cycle through it, a figure costing its
         value (the information lost) or nothing if already hidden; a figure passed against its direction
-        must be able to shrink by `need`. Zeros are never used. Ties go to the earlier node, so the
-        choice is deterministic."""
+        must be able to shrink by `need`. Zeros are never used. Equal costs are settled by node
+        order, so the choice is deterministic."""
         tail, head = self.ends[i]
         out: list[list[tuple[int, int, int]]] = [[] for _ in range(self.size)]
         for j, (a, b) in enumerate(self.ends):
