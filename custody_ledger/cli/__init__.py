@@ -39,6 +39,7 @@ report_app = typer.Typer(help="Reports: oversight (full detail) and transparency
                          cls=Group, no_args_is_help=True)
 app.add_typer(report_app, name="report")
 report_app.command("oversight", cls=Command)(reports.oversight)
+report_app.command("transparency", cls=Command)(reports.transparency)
 app.command(cls=Command)(trust.checkpoint)
 app.command(cls=Command)(trust.prove)
 checkpoint_key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", cls=Group, no_args_is_help=True)

@@ -68,3 +68,21 @@ def oversight(
     except ValueError as exc:
         fail(str(exc))
     _emit(data, fmt, out)
+
+
+def transparency(
+    start: FromOption, end: ToOption,
+    fmt: FormatOption = Format.HTML,
+    out: OutOption = None, through: ThroughOption = None, db: DbOption = None,
+) -> None:
+    """The public figures by state, model and quarter: agreements in force, arrests, transfers, releases,
+    releases at the limit, holds past the limit, hold hours; every count below the threshold (setting
+    CUSTODY_LEDGER_TRANSPARENCY_THRESHOLD, default 11) and what would reveal it withheld."""
+    period = _period(start, end)
+    _need_out(fmt, out)
+    engine = common.engine(db)
+    try:
+        data = publish.transparency_report(engine, common.settings(), period, fmt, through)
+    except ValueError as exc:
+        fail(str(exc))
+    _emit(data, fmt, out)

@@ -33,7 +33,8 @@ CREATE OR REPLACE TEMP VIEW f_agency_change AS
     FROM agencies WHERE type = 'agency_amended' AND seq <= {n}) GROUP BY ALL;
 CREATE OR REPLACE TEMP VIEW f_agency AS
   SELECT a.agency_id,
-    coalesce((SELECT value FROM f_agency_change c WHERE c.agency_id = a.agency_id AND c.field = 'name'), a.name) AS name,
+    coalesce((SELECT value FROM f_agency_change c WHERE c.agency_id = a.agency_id AND c.field = 'name'), a.name)
+      AS name,
     coalesce((SELECT value FROM f_agency_change c WHERE c.agency_id = a.agency_id AND c.field = 'state'), a.state)
       AS state,
     a.kind, a.field_office_id, coalesce(z.zone, 'UTC') AS zone
@@ -74,7 +75,8 @@ CREATE OR REPLACE TEMP VIEW f_place AS
   SELECT stream, agency_id, facility_id FROM places_of WHERE seq <= {n};
 CREATE OR REPLACE TEMP VIEW f_flag AS
   SELECT f.kind, f.rule_id, f.seconds, p.agency_id, coalesce(h.model, '') AS model,
-    CAST(timezone(fa.zone, f.occurred_at) AS DATE) AS day, CAST(timezone(fa.zone, f.recorded_at) AS DATE) AS recorded_day
+    CAST(timezone(fa.zone, f.occurred_at) AS DATE) AS day,
+    CAST(timezone(fa.zone, f.recorded_at) AS DATE) AS recorded_day
   FROM flags f JOIN f_place p ON p.stream = f.subject JOIN f_facility fa ON fa.facility_id = p.facility_id
   LEFT JOIN f_hold h ON 'hold:' || h.hold_id = f.subject
   WHERE f.seq <= {n};

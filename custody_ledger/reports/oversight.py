@@ -194,8 +194,8 @@ def charts(mirror: Mirror, period: tuple[date, date], agency_id: str | None) -> 
             f"""WITH {_MONTHS} SELECT m.month,
                   (SELECT count(*) FROM f_hold h WHERE {_MONTH.format('h.arrest_day')} = m.month AND h.arrest_day {_IN}
                    AND {scope}),
-                  (SELECT count(*) FROM f_hold h WHERE h.ended_at > h.deadline AND {_MONTH.format('h.end_day')} = m.month
-                   AND h.end_day {_IN} AND {scope})
+                  (SELECT count(*) FROM f_hold h WHERE h.ended_at > h.deadline
+                   AND {_MONTH.format('h.end_day')} = m.month AND h.end_day {_IN} AND {scope})
                   + (SELECT count(*) FROM f_watch w WHERE w.type = 'limit_exceeded'
                      AND {_MONTH.format('w.day')} = m.month AND w.day {_IN} AND {scope})
                 FROM months m ORDER BY 1""", params).fetchall(),

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from custody_ledger.app import checkpoints
 from custody_ledger.settings import Settings
 
-from . import columnar, oversight, render
+from . import columnar, oversight, render, transparency
 from .columnar import Mirror, Range
 from .render import Format
 
@@ -58,4 +58,25 @@ def oversight_report(engine: Engine, settings: Settings, period: tuple[date, dat
     sections = [render.pivot(facts, s) for s in ("program", "custody", "violations", "records", "cost", "oversight",
                                                   "growth")]
     html = render.to_html(report.title, about, sections, render.draw(report.charts))
+    return html if fmt is Format.HTML else render.to_pdf(html)
+
+
+def transparency_report(engine: Engine, settings: Settings, period: tuple[date, date], fmt: Format,
+                        through: int | None = None, csv_url: str | None = None) -> bytes:
+    """The public report: no agency detail, small counts withheld (settings.transparency_threshold)."""
+    threshold = settings.transparency_threshold
+    with columnar.opened(engine, columnar.cache_path(engine, settings)) as mirror:
+        at = head(mirror, engine, through)
+        published = transparency.cells(mirror, at.through, period, threshold)
+    title = "287(g) program: public figures"
+    about = render.provenance(title, at, checkpoint_covering(settings, at.through), period, "all states",
+                              [("suppression_threshold", str(threshold))])
+    facts: list[tuple[render.Row, str, float | None]] = [(c, c.period, c.value) for c in published]
+    table = render.rows(facts, about)
+    if fmt is Format.CSV:
+        return render.to_csv(table)
+    if fmt is Format.PARQUET:
+        return render.to_parquet(table)
+    html = render.page("transparency.html", title=title, about=about, grids=transparency.grids(published),
+                       threshold=threshold, csv_url=csv_url)
     return html if fmt is Format.HTML else render.to_pdf(html)

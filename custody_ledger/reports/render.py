@@ -72,8 +72,9 @@ def provenance(title: str, head: Range, checkpoint: str | None, period: tuple[An
 def rows(facts: Iterable[tuple[Row, str, float | None]], about: list[tuple[str, str]]) -> list[tuple[str, ...]]:
     """The table of record: provenance rows, then one row per figure (`period` is a month or a quarter)."""
     out: list[tuple[str, ...]] = [("provenance", "", "", "", "", "", name, "", value, "") for name, value in about]
-    out += [(f.section, f.agency_id, f.agency, f.state, f.model, period, f.measure, f.key, number(value, f.unit),
-             f.unit) for f, period, value in facts]
+    out += [(f.section, f.agency_id, f.agency, f.state, f.model, period, f.measure,
+             f.key or ("withheld" if value is None else ""), number(value, f.unit), f.unit)
+            for f, period, value in facts]
     return out
 
 
@@ -115,8 +116,12 @@ def pivot(facts: Sequence[tuple[Row, str, float | None]], section: str) -> dict[
 
 
 def to_html(title: str, about: list[tuple[str, str]], sections: list[dict[str, Any]],
-            drawn: dict[str, str], template: str = "report.html") -> bytes:
-    return _ENV.get_template(template).render(title=title, about=about, sections=sections, charts=drawn).encode()
+            drawn: dict[str, str]) -> bytes:
+    return _ENV.get_template("report.html").render(title=title, about=about, sections=sections, charts=drawn).encode()
+
+
+def page(template: str, **context: Any) -> bytes:
+    return _ENV.get_template(template).render(**context).encode()
 
 
 def to_pdf(html: bytes) -> bytes:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import holds, ledger, registry, routes, serve
+from . import holds, ledger, public, registry, routes, serve
 from .render import HERE, STATIC_URL
 
 
 def install(app: FastAPI) -> None:
     """Add the pages and their static files (htmx vendored: no CDN at run time) to the application."""
-    for module in (routes, holds, serve, registry, ledger):
+    for module in (routes, holds, serve, registry, ledger, public):
         app.include_router(module.router)
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="web-static")
