@@ -183,7 +183,7 @@ def figures(mirror: Mirror, through: int, period: tuple[date, date], agency_id: 
 
 
 def charts(mirror: Mirror, period: tuple[date, date], agency_id: str | None) -> dict[str, list[tuple[Any, ...]]]:
-    """The data behind the report's charts (reports/charts.py draws them); views as `figures` defined them."""
+    """The data behind the report's charts (reports/charts.py draws them), from the f_* tables `figures` made."""
     params: dict[str, Any] = {"from": period[0], "to": period[1], "agency": agency_id}
     scope = "($agency IS NULL OR agency_id = $agency)"
     return {
@@ -208,7 +208,9 @@ def charts(mirror: Mirror, period: tuple[date, date], agency_id: str | None) -> 
 
 
 def build(mirror: Mirror, head: Range, period: tuple[date, date], agency_id: str | None,
-          checkpoint: str | None = None) -> Report:
-    """The oversight report of `period` on the ledger range `head` names."""
-    return Report("Oversight report", period[0], period[1], agency_id, head, checkpoint,
-                  tuple(figures(mirror, head.through, period, agency_id)), charts(mirror, period, agency_id))
+          checkpoint: str | None = None, *, drawn: bool = True) -> Report:
+    """The oversight report of `period` on the ledger range `head` names; `drawn=False` leaves out the
+    charts' data (CSV and Parquet have no charts)."""
+    found = tuple(figures(mirror, head.through, period, agency_id))
+    return Report("Oversight report", period[0], period[1], agency_id, head, checkpoint, found,
+                  charts(mirror, period, agency_id) if drawn else {})

@@ -47,7 +47,8 @@ def oversight_report(engine: Engine, settings: Settings, period: tuple[date, dat
                      fmt: Format, through: int | None = None) -> bytes:
     with columnar.opened(engine, columnar.cache_path(engine, settings)) as mirror:
         at = head(mirror, engine, through)
-        report = oversight.build(mirror, at, period, agency_id, checkpoint_covering(settings, at.through))
+        report = oversight.build(mirror, at, period, agency_id, checkpoint_covering(settings, at.through),
+                                 drawn=fmt in (Format.HTML, Format.PDF))
     facts: list[tuple[render.Row, str, float | None]] = [(f, f.month, f.value) for f in report.figures]
     about = render.provenance(report.title, report.range, report.checkpoint, period, agency_id or "all agencies")
     table = render.rows(facts, about)
