@@ -191,3 +191,15 @@ def test_a_serve_refused_on_confirm_shows_the_rule_beside_the_button(tab: Tab, s
     finally:
         assert scene.run(site.engine, site.policy, "reinstate_agreement", agreement_id="AGR-AG-A-WSO",
                          reason="reinstated after the test")["ok"]
+
+
+def test_the_public_reads_the_transparency_report_without_logging_in(tab: Tab) -> None:
+    answer = tab.go("/transparency")
+    assert answer.status == 200
+    assert tab.page.inner_text("h1") == "287(g) program: public figures"
+    assert tab.page.locator("table").count() >= 2  # the provenance, then a table per model and measure
+    tab.check("transparency")  # its own style block is allowed by hash: a refused style is a console error
+    table = tab.page.get_attribute("a[href^='/transparency.csv']", "href")
+    answer = tab.page.request.get(tab.site.url + table)  # a browser downloads CSV rather than show it
+    assert (answer.status, answer.headers["content-type"], answer.text().startswith("section,")) == (
+        200, "text/csv; charset=utf-8", True)
