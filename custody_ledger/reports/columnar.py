@@ -32,7 +32,7 @@ from custody_ledger.ledger.schema import events
 from custody_ledger.settings import Settings
 
 # Bumped whenever a fact table changes shape: a copy of another version is rebuilt from the events.
-VERSION = 1
+VERSION = 2
 _CHUNK = 200_000
 
 # Each fact table: its columns after `seq`, and the event types it is made of. A column is read from the
@@ -56,7 +56,7 @@ FACTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         "officer_nominated", "background_check_recorded", "officer_separated", "training_recorded",
         "officer_certified", "certificate_suspended", "certificate_revoked"), {
         "type": "VARCHAR", "occurred_at": "TIMESTAMPTZ", "officer_id": "VARCHAR", "agency_id": "VARCHAR",
-        "model": "VARCHAR", "agreement_id": "VARCHAR", "result": "VARCHAR", "hours": "DOUBLE",
+        "model": "VARCHAR", "agreement_id": "VARCHAR", "training_id": "VARCHAR", "result": "VARCHAR", "hours": "DOUBLE",
         "completed_on": "DATE", "expires_on": "DATE", "effective_on": "DATE"}),
     "holds": (("hold_opened",), {
         "hold_id": "VARCHAR", "agency_id": "VARCHAR", "facility_id": "VARCHAR", "officer_id": "VARCHAR",

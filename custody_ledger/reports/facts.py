@@ -72,13 +72,23 @@ CREATE OR REPLACE TEMP TABLE f_hold AS
   FROM holds h JOIN f_facility fa USING (facility_id) LEFT JOIN f_end e USING (hold_id)
   LEFT JOIN f_officer_model m USING (officer_id)
   WHERE h.seq <= {n};
-CREATE OR REPLACE TEMP TABLE f_place AS
-  SELECT stream, agency_id, facility_id FROM places_of WHERE seq <= {n};
-CREATE OR REPLACE TEMP TABLE f_flag AS
-  SELECT f.kind, f.rule_id, f.seconds, p.agency_id, coalesce(h.model, '') AS model,
-    CAST(timezone(fa.zone, f.occurred_at) AS DATE) AS day,
-    CAST(timezone(fa.zone, f.recorded_at) AS DATE) AS recorded_day
-  FROM flags f JOIN f_place p ON p.stream = f.subject JOIN f_facility fa ON fa.facility_id = p.facility_id
+-- Whose each record is, and on which calendar, so a flag naming any record ("booking:BK-1", "training:T-7",
+-- "agreement:AGR-1") is counted for that record's agency, in that record's local day.
+CREATE OR REPLACE TEMP TABLE f_owner AS
+  SELECT p.stream, p.agency_id, fa.zone FROM places_of p JOIN f_facility fa USING (facility_id) WHERE p.seq <= {n}
+  UNION ALL SELECT 'agreement:' || agreement_id, agency_id, a.zone FROM f_agreement JOIN f_agency a USING (agency_id)
+  UNION ALL SELECT 'agency:' || agency_id, agency_id, zone FROM f_agency
+  UNION ALL SELECT 'facility:' || facility_id, agency_id, zone FROM f_facility
+  UNION ALL SELECT 'officer:' || officer_id, agency_id, a.zone FROM f_officer JOIN f_agency a USING (agency_id)
+  UNION ALL SELECT DISTINCT CASE WHEN e.type = 'training_recorded' THEN 'training:' || e.training_id
+                                 ELSE 'certificate:' || e.officer_id || ':' || e.model END, o.agency_id, a.zone
+    FROM officer_events e JOIN f_officer o USING (officer_id) JOIN f_agency a ON a.agency_id = o.agency_id
+    WHERE e.seq <= {n} AND e.type IN ('training_recorded', 'officer_certified');
+CREATE OR REPLACE TEMP TABLE f_flag AS  -- a flag of a record no agency owns is counted for agency ""
+  SELECT f.kind, f.rule_id, f.seconds, coalesce(w.agency_id, '') AS agency_id, coalesce(h.model, '') AS model,
+    CAST(timezone(coalesce(w.zone, 'UTC'), f.occurred_at) AS DATE) AS day,
+    CAST(timezone(coalesce(w.zone, 'UTC'), f.recorded_at) AS DATE) AS recorded_day
+  FROM flags f LEFT JOIN f_owner w ON w.stream = f.subject
   LEFT JOIN f_hold h ON 'hold:' || h.hold_id = f.subject
   WHERE f.seq <= {n};
 CREATE OR REPLACE TEMP TABLE f_watch AS

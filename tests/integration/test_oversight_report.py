@@ -138,3 +138,14 @@ def test_a_report_on_an_earlier_range_ignores_what_was_recorded_after_it(history
     arrests = {f.month: f.value for f in now if f.measure == "arrests" and f.agency_id == "AG-A"}
     assert arrests == {"2026-03": 4, "2026-04": 1}
     assert {f.month: f.value for f in then if f.measure == "arrests" and f.agency_id == "AG-A"} == {"2026-03": 4}
+
+
+def test_a_late_program_record_is_counted_for_its_agency(engine: Engine, policy: Policy) -> None:
+    w = World(engine, policy)
+    build_agency(w, "AG-A")
+    at = _z("2026-03-10T15:00:00+00:00")
+    w.ok("nominate_officer", at=at, now=at + timedelta(days=3), officer_id="OFF-LATE", agency_id="AG-A",
+         name="Officer Late", badge="L1")
+    got = _figures(engine)
+    assert (got[("AG-A", "", "2026-03", "late_entries", "")], got.get(("", "", "2026-03", "late_entries", ""))) == (
+        1, None)
