@@ -75,7 +75,8 @@ CREATE OR REPLACE TEMP TABLE f_hold AS
 -- Whose each record is, and on which calendar, so a flag naming any record ("booking:BK-1", "training:T-7",
 -- "agreement:AGR-1") is counted for that record's agency, in that record's local day.
 CREATE OR REPLACE TEMP TABLE f_owner AS
-  SELECT p.stream, p.agency_id, fa.zone FROM places_of p JOIN f_facility fa USING (facility_id) WHERE p.seq <= {n}
+  SELECT p.stream, p.agency_id, fa.zone FROM places_of p JOIN f_facility fa USING (facility_id)
+  WHERE p.seq <= {n} AND p.stream IN (SELECT subject FROM flags WHERE seq <= {n})  -- of millions, those flagged
   UNION ALL SELECT 'agreement:' || agreement_id, agency_id, a.zone FROM f_agreement JOIN f_agency a USING (agency_id)
   UNION ALL SELECT 'agency:' || agency_id, agency_id, zone FROM f_agency
   UNION ALL SELECT 'facility:' || facility_id, agency_id, zone FROM f_facility

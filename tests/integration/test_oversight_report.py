@@ -149,3 +149,19 @@ def test_a_late_program_record_is_counted_for_its_agency(engine: Engine, policy:
     got = _figures(engine)
     assert (got[("AG-A", "", "2026-03", "late_entries", "")], got.get(("", "", "2026-03", "late_entries", ""))) == (
         1, None)
+
+
+def test_the_programs_growth_by_model_agrees_with_the_agreements_as_of_each_month_end(
+        engine: Engine, policy: Policy) -> None:
+    from custody_ledger.app import listings
+    from tests.integration.test_ice_import import _all
+
+    World(engine, policy, start=_z("2020-01-01T00:00:00+00:00")).ok(
+        "register_field_office", field_office_id="HQ", name="Program-wide", timezone="America/New_York")
+    _all(engine, policy)  # three editions of ICE's list (tests/fixtures/ice)
+    got = _figures(engine, (date(2025, 3, 1), date(2025, 5, 31)))
+    listed = {m: sum(v for k, v in got.items() if k[2] == m and k[3] == "agreements_listed")
+              for m in ("2025-03", "2025-04", "2025-05")}
+    ends = {"2025-03": date(2025, 3, 31), "2025-04": date(2025, 4, 30), "2025-05": date(2025, 5, 31)}
+    assert listed == {m: sum(1 for x in listings.as_of(engine, d) if x["listed"]) for m, d in ends.items()}
+    assert listed == {"2025-03": 6, "2025-04": 8, "2025-05": 9}
