@@ -111,7 +111,7 @@ def pivot(facts: Sequence[tuple[Row, str, float | None]], section: str) -> dict[
     for f, period, value in mine:
         cell = "—" if value is None else number(value, f.unit)
         grid.setdefault((f.agency or f.agency_id or f.state, f.state, f.model, period), {})[(f.measure, f.key)] = cell
-    return {"section": section, "columns": [f"{m} {k}".strip() for m, k in columns],
+    return {"section": section, "columns": [f"{m} {k}".replace("_", " ").strip() for m, k in columns],
             "rows": [(*key, [grid[key].get(c, "") for c in columns]) for key in sorted(grid)]}
 
 
