@@ -11,16 +11,18 @@ aggregation done directly in DuckDB over the same data, in one run, on SQLite or
 2. Our side: `custody-ledger report oversight --format csv` for the year (reports/publish.oversight_report),
    timed end to end once the columnar copy is current (the first run, which builds the copy from 6 M events,
    is timed and printed apart, as is a catch-up after 10,000 more holds).
-3. DuckDB's side: the holds' facts — each hold's opening (agency, model, facility zone, arrest, clock start,
-   deadline, IGSA) and its end (type, moment, reason) — in two DuckDB tables in memory, and one query giving
-   the report's custody figures per agency, model and local month: arrests, arrests under IGSA, ends by
-   type, releases at the limit, duration median/p90/p95/max, holds past the limit and their hours. Only the
-   query is timed; loading the tables is not.
+3. DuckDB's side: the holds' facts read from the same ledger — each hold's opening (agency, model, facility
+   zone, arrest, clock start, deadline, IGSA) and its end (type, moment, reason) — in two DuckDB tables in
+   memory, and one query giving the report's custody figures per agency, model and local month: arrests,
+   arrests under IGSA, ends by type, releases at the limit, duration median/p90/p95/max, holds past the limit
+   and their hours. Only the query is timed; loading the tables is not.
+4. `--keep DIR` keeps the SQLite ledger; `--reuse` times it again without generating; `--db URL --copy-from
+   DIR` copies that very ledger into a new PostgreSQL database (COPY) and times the report there.
 
 Printed: both times, the ratio ours / DuckDB, and MET or MISSED against the goal (<= 3x).
 
-    python bench/report.py [--holds 1000000] [--agencies 400] [--db postgresql://user@host:5432/test]
-                           [--keep DIR [--reuse]]
+    python bench/report.py [--holds 1000000] [--agencies 400] [--keep DIR [--reuse]]
+    python bench/report.py --db postgresql://user@host:5432/test [--copy-from DIR]
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -126,8 +127,8 @@ def _type(event: Any) -> str:
     return _TYPES[type(event)]
 
 
-def generate(engine: sa.Engine, holds: int, agencies: int, rng: random.Random) -> dict[str, list[Any]]:
-    """Write the program and the holds; return the holds' facts (for DuckDB's side)."""
+def generate(engine: sa.Engine, holds: int, agencies: int, rng: random.Random) -> None:
+    """Write the program and the holds."""
     w = Writer(engine)
     t = START - timedelta(days=400)
     w.event(ev.FieldOfficeRegistered("FO-1", "National ERO", "America/Chicago"), t)
@@ -146,9 +147,6 @@ def generate(engine: sa.Engine, holds: int, agencies: int, rng: random.Random) -
             w.event(ev.OfficerNominated(officer, agency, f"Officer {o}", f"B{o}"), t)
             w.event(ev.OfficerCertified(officer, AgreementModel.WSO, agreement, agency, f"CR-{officer}", "SDDO"), t)
         agency_rows.append((agency, zone, igsa))
-    facts: dict[str, list[Any]] = {k: [] for k in (
-        "hold_id", "agency_id", "model", "zone", "arrested_at", "clock_started_at", "deadline", "igsa",
-        "end_type", "ended_at", "reason")}
     span = (datetime(2026, 1, 1, tzinfo=UTC) - START).total_seconds() - 4 * 24 * 3600
     moments = sorted(START + timedelta(seconds=rng.random() * span) for _ in range(holds))
     ends: list[tuple[datetime, tuple[str, str, dict[str, Any]]]] = []
@@ -196,14 +194,9 @@ def generate(engine: sa.Engine, holds: int, agencies: int, rng: random.Random) -
             reason, end = None, (f"hold:{hold}", "custody_transferred", {
                 "hold_id": hold, "receiving_officer": "DO, ERO", "field_office_id": "FO-1", "past_limit": past})
         _insort(ends, (ended, end))
-        for key, value in (("hold_id", hold), ("agency_id", agency), ("model", "WSO"), ("zone", zone),
-                           ("arrested_at", arrested), ("clock_started_at", released), ("deadline", deadline),
-                           ("igsa", igsa), ("end_type", end[1]), ("ended_at", ended), ("reason", reason)):
-            facts[key].append(value)
     for at, (stream, kind, payload) in ends:
         w.add(stream, kind, payload, at)
     w.flush()
-    return facts
 
 
 def _insort(ends: list[Any], item: tuple[datetime, Any]) -> None:
@@ -241,22 +234,31 @@ UNION ALL SELECT agency_id, model, strftime(end_day, '%Y-%m'), 'past_limit', cou
 """
 
 
-def facts_table(facts: dict[str, list[Any]]) -> pa.Table:
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.table({k: pa.array(v, ts if k in ("arrested_at", "clock_started_at", "deadline", "ended_at") else None)
-                     for k, v in facts.items()})
-
-
-def duckdb_side(facts: pa.Table) -> tuple[float, int]:
+def duckdb_side(engine: sa.Engine) -> tuple[float, int]:
+    """The holds' facts read from the ledger into DuckDB tables (untimed), then the aggregation (timed)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.register("facts", facts)
-    con.execute("CREATE TABLE opened AS SELECT hold_id, agency_id, model, zone, arrested_at, clock_started_at, "
-                "deadline, igsa FROM facts").fetchall()
-    con.execute("CREATE TABLE ended AS SELECT hold_id, end_type, ended_at, reason FROM facts").fetchall()
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(events.c.type, events.c.occurred_at, events.c.payload).where(
+            events.c.type.in_(("facility_registered", "hold_opened", "custody_transferred", "hold_released")))).all()
+    kinds, moments, payloads = (list(c) for c in zip(*rows, strict=True))
+    con.register("raw", pa.table({"type": kinds, "occurred_at": pa.array(moments, pa.timestamp("us", tz="UTC")),
+                                  "payload": payloads}))
+    con.execute("""CREATE TABLE zones AS SELECT payload->>'facility_id' AS facility_id, payload->>'timezone' AS zone
+                   FROM raw WHERE type = 'facility_registered'""").fetchall()
+    con.execute("""CREATE TABLE opened AS SELECT p.hold_id, p.agency_id, p.model, z.zone, p.arrested_at,
+                     p.clock_started_at, p.deadline, p.igsa
+                   FROM (SELECT json_transform(payload, '{"hold_id": "VARCHAR", "agency_id": "VARCHAR",
+                     "model": "VARCHAR", "facility_id": "VARCHAR", "arrested_at": "TIMESTAMPTZ",
+                     "clock_started_at": "TIMESTAMPTZ", "deadline": "TIMESTAMPTZ", "igsa": "BOOLEAN"}') AS p
+                     FROM raw WHERE type = 'hold_opened') JOIN zones z ON z.facility_id = p.facility_id""").fetchall()
+    con.execute("""CREATE TABLE ended AS SELECT payload->>'hold_id' AS hold_id, type AS end_type,
+                     occurred_at AS ended_at, payload->>'reason' AS reason
+                   FROM raw WHERE type IN ('custody_transferred', 'hold_released')""").fetchall()
+    con.unregister("raw")
     started = time.perf_counter()
-    rows = con.execute(DUCKDB_QUERY).fetchall()
-    return time.perf_counter() - started, len(rows)
+    found = con.execute(DUCKDB_QUERY).fetchall()
+    return time.perf_counter() - started, len(found)
 
 
 def main() -> None:
@@ -267,6 +269,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the SQLite database in this folder")
     parser.add_argument("--seed", type=int, default=287)
     parser.add_argument("--reuse", action="store_true", help="with --keep: time the database generated before")
+    parser.add_argument("--copy-from", type=Path, help="with --db: copy the ledger a SQLite run kept in this folder "
+                                                       "(the very same events) instead of generating again")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     random.seed(args.seed)
@@ -274,22 +278,27 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     backend = Backend(folder, args.db)
     try:
-        kept = folder / "holds.parquet"
-        if args.reuse and kept.exists():
+        if args.copy_from is not None:
+            assert args.db is not None, "--copy-from copies a kept SQLite ledger into PostgreSQL (--db)"
+            url = backend.create("report")
+            engine = db.make_engine(url)
+            migrate.upgrade(engine)
+            started = time.perf_counter()
+            copy_events(args.copy_from / "report.db", url)
+            print(f"copied from {args.copy_from} in {time.perf_counter() - started:.0f} s")
+        elif args.reuse:
             url = backend.url("report") if args.db is None else args.db
             engine = db.make_engine(url)
-            facts = pq.read_table(kept)
         else:
             url = backend.create("report")
             engine = db.make_engine(url)
             migrate.upgrade(engine)
             started = time.perf_counter()
-            facts = facts_table(generate(engine, args.holds, args.agencies, rng))
-            pq.write_table(facts, kept)
+            generate(engine, args.holds, args.agencies, rng)
             print(f"generated in {time.perf_counter() - started:.0f} s")
         with engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
-        print(f"ledger: {facts.num_rows:,} holds, {total:,} events on {engine.dialect.name}")
+        print(f"ledger: {total:,} events on {engine.dialect.name}")
         settings = Settings(db=url, reports_cache=folder / "report.reports.duckdb")
         started = time.perf_counter()
         publish.oversight_report(engine, settings, YEAR, None, Format.CSV)
@@ -297,9 +306,9 @@ def main() -> None:
         started = time.perf_counter()
         csv = publish.oversight_report(engine, settings, YEAR, None, Format.CSV)
         ours = time.perf_counter() - started
-        theirs, groups = duckdb_side(facts)
+        theirs, groups = duckdb_side(engine)
         figures = csv.count(b"\n") - 1
-        print(f"oversight report, one year, {args.holds:,} holds ({figures:,} CSV rows): {ours:.3f} s")
+        print(f"oversight report, one year ({figures:,} CSV rows): {ours:.3f} s")
         print(f"DuckDB directly, the same custody aggregation ({groups:,} groups):          {theirs:.3f} s")
         ratio = ours / theirs
         print(f"ratio ours / DuckDB: {ratio:.2f}x (goal <= {GOAL:g}x): {'MET' if ratio <= GOAL else 'MISSED'}")
@@ -314,6 +323,26 @@ def main() -> None:
             backend.drop_all()
         else:
             print(f"kept: {url}")
+
+
+def copy_events(sqlite_path: Path, url: str) -> None:
+    """The events of a kept SQLite ledger into PostgreSQL by COPY: the same chain, byte for byte."""
+    import sqlite3
+
+    import psycopg
+
+    columns = "seq, event_id, stream, type, occurred_at, recorded_at, actor, idempotency_key, payload, prev_hash, hash"
+    source = sqlite3.connect(sqlite_path)
+    with psycopg.connect(plain(url)) as conn, conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")  # SQLite's instants are UTC text without an offset
+        with cur.copy(f"COPY events ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
+            for row in source.execute(f"SELECT {columns} FROM events ORDER BY seq"):
+                copy.write_row(row)
+    source.close()
+
+
+def plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def generate_more(engine: sa.Engine, rng: random.Random) -> int:

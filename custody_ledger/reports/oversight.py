@@ -161,25 +161,29 @@ QUERIES: tuple[tuple[str, str, str, str], ...] = (
 _LISTED = f"""WITH {_MONTHS}, s AS (
     SELECT m.month, l.agreement_id, l.model, arg_max(l.listed, {{'d': l.day, 's': l.seq}}) AS listed
     FROM months m JOIN f_listing l ON l.day <= m.month_end GROUP BY ALL)
-  SELECT model, month, count(*) FROM s WHERE listed GROUP BY ALL ORDER BY ALL"""
+  SELECT model, month, count(*) FROM s WHERE listed GROUP BY ALL"""
 
 
 def figures(mirror: Mirror, through: int, period: tuple[date, date], agency_id: str | None) -> list[Figure]:
-    """Every figure of the period, computed on ledger events 1..through, sorted."""
+    """Every figure of the period, computed on ledger events 1..through, in the order Figure sorts by.
+
+    One statement (every measure a branch of one UNION ALL, sorted by DuckDB): DuckDB plans and runs it at
+    once on all cores, where thirty statements would each pay their own start."""
     define(mirror, through)
-    names = {row[0]: (row[1], row[2]) for row in mirror.sql("SELECT agency_id, name, state FROM f_agency")}
-    params = {"from": period[0], "to": period[1]}
-    out: list[Figure] = []
-    for section, measure, unit, query in QUERIES:
-        for agency, model, month, key, value in mirror.con.execute(query, params).fetchall():
-            if value is None or (agency_id is not None and agency != agency_id):
-                continue
-            name, state = names.get(agency, ("", ""))
-            out.append(Figure(section, agency, state, model, month, measure, key or "", float(value), unit, name))
+    branches = [f"SELECT '{section}', '{measure}', '{unit}', * FROM ({query}) t(agency_id, model, month, key, value)"
+                for section, measure, unit, query in QUERIES]
     if agency_id is None:
-        for model, month, value in mirror.con.execute(_LISTED, params).fetchall():
-            out.append(Figure("growth", "", "", model, month, "agreements_listed", "", float(value), "count"))
-    return sorted(out)
+        branches.append(f"SELECT 'growth', 'agreements_listed', 'count', '', model, month, '', value "
+                        f"FROM ({_LISTED}) t(model, month, value)")
+    statement = f"""
+      SELECT q.section, q.agency_id, coalesce(a.state, ''), q.model, q.month, q.measure, coalesce(q.key, ''),
+             CAST(q.value AS DOUBLE) AS value, q.unit, coalesce(a.name, '')
+      FROM ({" UNION ALL ".join(branches)}) q(section, measure, unit, agency_id, model, month, key, value)
+      LEFT JOIN f_agency a USING (agency_id)
+      WHERE q.value IS NOT NULL AND ($agency IS NULL OR q.agency_id = $agency)
+      ORDER BY ALL"""
+    rows = mirror.con.execute(statement, {"from": period[0], "to": period[1], "agency": agency_id}).fetchall()
+    return [Figure(*row) for row in rows]
 
 
 def charts(mirror: Mirror, period: tuple[date, date], agency_id: str | None) -> dict[str, list[tuple[Any, ...]]]:
@@ -202,7 +206,7 @@ def charts(mirror: Mirror, period: tuple[date, date], agency_id: str | None) -> 
         "refusals": mirror.con.execute(
             f"SELECT rule_id, count(*) FROM f_refusal WHERE day {_IN} AND {scope} GROUP BY ALL ORDER BY 2 DESC, 1",
             params).fetchall(),
-        "growth": mirror.con.execute(_LISTED, {"from": period[0], "to": period[1]}).fetchall()
+        "growth": mirror.con.execute(_LISTED + " ORDER BY ALL", {"from": period[0], "to": period[1]}).fetchall()
         if agency_id is None else [],
     }
 
