@@ -1,0 +1,555 @@
+"""What-if replay (issue 15): the recorded history re-judged under another policy file, writing nothing.
+
+DESIGN.md, "Policy as data": a replay under another policy is a query, not a migration. The events are read in
+ledger order and folded with the domain's evolve functions (which never refuse), so every act is judged on the
+facts recorded before it, as the write path judged it then; each act whose outcome depends on the policy is put
+again to the domain's own decide functions under the OTHER policy's view of the act's day, on the act's calendar
+(app/calendar.py: the facility's for acts on people, the field office's for certification). A changed decision
+is reported, never folded: history stays what it was, and the acts after it are judged on the recorded facts.
+
+Re-judged: each hold's deadline (limit, counting, holidays) and whether it was held past it; whether an accepted
+arrest, jail function, certification or release at the limit would have been refused; whether a recorded refusal
+would still be refused, where the ledger keeps what that takes, and "undetermined", with the reason, where not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from custody_ledger.domain import authority, clock, history, watch
+from custody_ledger.domain import custody as cu
+from custody_ledger.domain import officers as of
+from custody_ledger.domain.commands import (
+    AUTHORITY_RULES,
+    CertifyOfficer,
+    EnterIceData,
+    InterviewStatus,
+    IssueDetainer,
+    JailProcessing,
+    ReleaseHold,
+    ServeWarrant,
+)
+from custody_ledger.domain.errors import DomainError, NotFound, Rule, RuleViolation
+from custody_ledger.domain.events import (
+    ActionRefused,
+    AlertRaised,
+    CustodyTransferred,
+    DetainerIssued,
+    HoldOpened,
+    HoldReleased,
+    IceDataEntered,
+    OfficerCertified,
+    StatusInterviewed,
+    WarrantServed,
+    event_stream,
+    event_type,
+)
+from custody_ledger.domain.ids import OfficerId
+from custody_ledger.domain.model import AgreementModel, HoldStatus, ReleaseReason, WarrantStatus, WatchKind
+from custody_ledger.domain.policy import Policy, PolicyView
+from custody_ledger.ledger import codec, projections
+from custody_ledger.ledger.schema import events
+
+_JAIL_COMMANDS = {StatusInterviewed: "interview_status", DetainerIssued: "issue_detainer",
+                  IceDataEntered: "enter_ice_data"}
+_JAIL_CMDS: Mapping[str, type[JailProcessing]] = {
+    "interview_status": InterviewStatus, "issue_detainer": IssueDetainer, "enter_ice_data": EnterIceData}
+# Refusals whose rule reads the custody limit, and the record the refusal would need to re-judge it.
+_LIMIT_RULES = {"custody.serve_within_limit": "warrant", "release.limit_reached": "hold"}
+_TRAINING_RULES = {f"training.{m.value.lower()}": m for m in AgreementModel}
+# Columns the replay looks children up by (the write path's Tx.children).
+_INDEXED = {("certificate", "officer_id"), ("training", "officer_id"), ("hold", "booking_id"),
+            ("facility", "agency_id")}
+
+ACCEPTED_REFUSED = "accepted_refused"
+REFUSED_ALLOWED = "refused_allowed"
+UNDETERMINED = "undetermined"
+BREACH = "breach"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the detail list: a hold, an accepted act or a refusal whose judgment changed or is unknown."""
+
+    kind: str  # "hold", "act", "refusal"
+    ident: str  # the hold id, the act's idempotency key, the refusal id
+    agency_id: str | None
+    outcome: str  # BREACH, ACCEPTED_REFUSED, REFUSED_ALLOWED, UNDETERMINED
+    what: str
+    rule_id: str | None = None
+    citation: str | None = None
+
+
+@dataclass
+class AgencyFigures:
+    agency_id: str
+    holds: int = 0  # holds whose clock started in the window
+    would_breach: int = 0  # held past the other policy's deadline (at the end, or at the window's end if open)
+    breach_new: int = 0  # of which not past the recorded deadline
+    breach_gone: int = 0  # past the recorded deadline, not past the other's
+    accepted_refused: int = 0
+    refused_allowed: int = 0
+    undetermined: int = 0
+    alerts_recorded: int = 0  # alert_raised events the watchdog recorded for these holds
+    alerts_other: int = 0  # lead-time alert moments the other policy sets before each hold ended
+
+    @property
+    def changes(self) -> int:
+        return self.breach_new + self.breach_gone + self.accepted_refused + self.refused_allowed
+
+
+@dataclass(frozen=True)
+class Replay:
+    policy: str
+    start: date
+    end: date
+    until: datetime  # the latest moment judged: the window's end, or the replay's `now` if earlier
+    events: int
+    head: str
+    agencies: list[AgencyFigures]
+    findings: list[Finding]
+
+    @property
+    def changes(self) -> int:
+        return sum(a.changes for a in self.agencies)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"policy": self.policy, "from": self.start.isoformat(), "to": self.end.isoformat(),
+                "until": self.until.isoformat(), "events": self.events, "head": self.head,
+                "agencies": [dataclasses.asdict(a) for a in self.agencies],
+                "findings": [dataclasses.asdict(f) for f in self.findings]}
+
+
+class _World:
+    """The ledger's entities folded in memory in ledger order, through the projectors' evolve functions."""
+
+    def __init__(self) -> None:
+        self.known: projections.Known = {}
+        self.histories: dict[str, list[history.Entry]] = {}
+        self.index: dict[tuple[str, str, object], set[tuple[str, tuple[Any, ...]]]] = {}
+
+    def fold(self, batch: Sequence[object], at: datetime) -> None:
+        changed = projections.fold(lambda kind, **key: None, batch, at, "", self.known)
+        for ident, (_, _, row, _) in changed.items():
+            for kind, column in _INDEXED:
+                if kind == ident[0]:
+                    self.index.setdefault((kind, column, row[column]), set()).add(ident)
+        for event in batch:
+            self.histories.setdefault(event_stream(event), []).append(history.Entry(event, at))
+
+    def load(self, kind: str, **key: Any) -> Any:
+        return self.known.get(projections.identity(kind, key))
+
+    def children(self, kind: str, column: str, value: object) -> list[Any]:
+        return [self.known[i] for i in sorted(self.index.get((kind, column, value), ()))]
+
+    def as_of(self, kind: str, at: datetime, day: date, **key: Any) -> Any:
+        """The entity as it stood at `at` (projections.state_at, over the histories folded so far)."""
+        def evolve(current: Any, event: Any, occurred_at: datetime) -> Any:
+            return dict(projections.PROJECTORS[event_type(event)])[kind](current, event, occurred_at, "")
+        entries = self.histories.get(projections.stream_of(kind, key), [])
+        return history.state_at(entries, at, day, evolve)
+
+    def standing(self, officer_id: OfficerId, at: datetime, day: date) -> cu.OfficerStanding:
+        """As app/handlers/custody.standing builds it for the write path."""
+        officer = self.as_of("officer", at, day, officer_id=officer_id)
+        held = [self.as_of("certificate", at, day, officer_id=c.officer_id, model=c.model)
+                for c in self.children("certificate", "officer_id", officer_id)]
+        then = [c for c in held if c is not None]
+        agreements = {c.agreement_id: self.as_of("agreement", at, day, agreement_id=c.agreement_id) for c in then}
+        trainings = self.children("training", "officer_id", officer_id)
+        exists = officer is not None or self.load("officer", officer_id=officer_id) is not None
+        return cu.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None},
+                                  trainings, exists)
+
+    def office_zone(self, agency_id: str | None) -> ZoneInfo | None:
+        """The field office's calendar, which judges the program's own acts (certification, training)."""
+        agency = None if agency_id is None else self.load("agency", agency_id=agency_id)
+        office = None if agency is None else self.load("field_office", field_office_id=agency.field_office_id)
+        return None if office is None else ZoneInfo(office.timezone)
+
+    def agency_facility_zone(self, agency_id: str | None) -> ZoneInfo | None:
+        """The one calendar of an agency's facilities; None when they keep more than one (or none)."""
+        zones = {f.timezone for f in self.children("facility", "agency_id", agency_id)}
+        return ZoneInfo(zones.pop()) if len(zones) == 1 else None
+
+
+@dataclass
+class _Hold:
+    opened: HoldOpened
+    zone: ZoneInfo
+    other_deadline: datetime | None
+    refused: bool
+    alert_leads: tuple[timedelta, ...] = ()
+    grace: timedelta = timedelta(0)
+    ended_at: datetime | None = None
+    past_limit: bool = False
+    alerts_recorded: int = 0
+
+
+@dataclass
+class _Judge:
+    other: Policy
+    start: date
+    end: date
+    now: datetime
+    agency: str | None
+    world: _World = field(default_factory=_World)
+    holds: dict[str, _Hold] = field(default_factory=dict)
+    figures: dict[str, AgencyFigures] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    # --- the window and the figures -------------------------------------------------------------------------
+
+    def within(self, at: datetime, zone: ZoneInfo | None, agency_id: str | None) -> bool:
+        if self.agency is not None and agency_id != self.agency:
+            return False
+        day = at.astimezone(zone or UTC).date()
+        return self.start <= day <= self.end
+
+    def until(self, zone: ZoneInfo | None) -> datetime:
+        end = datetime.combine(self.end + timedelta(days=1), time(), zone or UTC).astimezone(UTC)
+        return min(end, self.now)
+
+    def of(self, agency_id: str | None) -> AgencyFigures:
+        key = agency_id or "(none)"
+        return self.figures.setdefault(key, AgencyFigures(key))
+
+    def find(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        figures = self.of(finding.agency_id)
+        match finding.outcome:
+            case "accepted_refused":
+                figures.accepted_refused += 1
+            case "refused_allowed":
+                figures.refused_allowed += 1
+            case "undetermined":
+                figures.undetermined += 1
+
+    def view(self, at: datetime, zone: ZoneInfo) -> PolicyView:
+        return self.other.at(at, zone)
+
+    # --- one command's events ---------------------------------------------------------------------------------
+
+    def judge(self, key: str, batch: Sequence[object], at: datetime) -> None:
+        """Judge the act whose events are `batch` on the world as it stood before them, then fold them."""
+        first = batch[0]
+        try:
+            if isinstance(first, WarrantServed):
+                self.serve(key, next(e for e in batch if isinstance(e, HoldOpened)), at)
+            elif isinstance(first, StatusInterviewed | DetainerIssued | IceDataEntered):
+                self.jail(key, first, at)
+            elif isinstance(first, OfficerCertified):
+                self.certify(key, first, at)
+            elif isinstance(first, ActionRefused):
+                self.refusal(first, at)
+            elif isinstance(first, CustodyTransferred | HoldReleased):
+                self.hold_end(key, first, at)
+            elif isinstance(first, AlertRaised) and first.hold_id in self.holds:
+                self.holds[first.hold_id].alerts_recorded += 1
+        finally:
+            self.world.fold(batch, at)
+
+    def serve(self, key: str, opened: HoldOpened, at: datetime) -> None:
+        facility = self.world.load("facility", facility_id=opened.facility_id)
+        zone = ZoneInfo(facility.timezone)
+        if not self.within(opened.arrested_at, zone, opened.agency_id):
+            return
+        warrant = self.world.load("warrant", warrant_id=opened.warrant_id)
+        booking = self.world.load("booking", booking_id=opened.booking_id)
+        open_holds = [h for h in self.world.children("hold", "booking_id", opened.booking_id)
+                      if h.status is HoldStatus.OPEN]
+        state = cu.ServeState(None, warrant, booking, facility, open_holds[0] if open_holds else None,
+                              self.world.standing(opened.officer_id, at, at.astimezone(zone).date()))
+        cmd = ServeWarrant(opened.hold_id, opened.warrant_id, opened.officer_id)
+        hold = _Hold(opened, zone, None, refused=False)
+        self.holds[opened.hold_id] = hold
+        self.of(opened.agency_id).holds += 1
+        try:
+            again = cu.decide_serve_warrant(cmd, state, at, self.other, self.view(at, zone))
+        except RuleViolation as refusal:
+            hold.refused = True
+            self.find(Finding("act", opened.hold_id, opened.agency_id, ACCEPTED_REFUSED,
+                              f"serve_warrant (hold {opened.hold_id}) would have been refused: {refusal.message}",
+                              refusal.rule.id, refusal.rule.cite))
+            return
+        except (DomainError, KeyError) as error:
+            hold.refused = True
+            self.undetermined("act", opened.hold_id, opened.agency_id, f"serve_warrant: {_reason(error)}")
+            return
+        reopened = next(e for e in again if isinstance(e, HoldOpened))
+        started = self.other.at(reopened.clock_started_at, zone)
+        hold.other_deadline = reopened.deadline
+        hold.alert_leads, hold.grace = started.alert_leads, started.limit_grace
+
+    def hold_end(self, key: str, event: CustodyTransferred | HoldReleased, at: datetime) -> None:
+        hold = self.holds.get(event.hold_id)
+        if hold is None or hold.ended_at is not None:
+            return
+        hold.ended_at, hold.past_limit = at, event.past_limit
+        if not isinstance(event, HoldReleased) or event.reason is not ReleaseReason.LIMIT_REACHED or hold.refused:
+            return
+        if at > self.until(hold.zone):
+            return  # ended after the window: judged as open at its end
+        current = self.world.load("hold", hold_id=event.hold_id)
+        shadow = replace(current, deadline=hold.other_deadline)
+        warrant = self.world.as_of("warrant", at, at.astimezone(hold.zone).date(), warrant_id=current.warrant_id)
+        cancelled = warrant is not None and warrant.status is WarrantStatus.CANCELLED
+        try:
+            cu.decide_release_hold(ReleaseHold(event.hold_id, event.reason), shadow, cancelled, at,
+                                   self.view(at, hold.zone))
+        except RuleViolation as refusal:
+            self.find(Finding("act", key, hold.opened.agency_id, ACCEPTED_REFUSED,
+                              f"release_hold (hold {event.hold_id}, limit_reached) would have been refused: "
+                              f"{refusal.message}", refusal.rule.id, refusal.rule.cite))
+        except (DomainError, KeyError) as error:
+            self.undetermined("act", key, hold.opened.agency_id, f"release_hold: {_reason(error)}")
+
+    def jail(self, key: str, event: StatusInterviewed | DetainerIssued | IceDataEntered, at: datetime) -> None:
+        command = _JAIL_COMMANDS[type(event)]
+        booking = self.world.load("booking", booking_id=event.booking_id)
+        facility = self.world.load("facility", facility_id=booking.facility_id)
+        zone = ZoneInfo(facility.timezone)
+        if not self.within(at, zone, booking.agency_id):
+            return
+        cmd = _JAIL_CMDS[command](event.booking_id, event.officer_id, event.notes)
+        standing = self.world.standing(event.officer_id, at, at.astimezone(zone).date())
+        self.accepted(key, command, booking.agency_id, at, zone,
+                      lambda view: cu.decide_jail_processing(command, cmd, booking, standing, at, view))
+
+    def certify(self, key: str, event: OfficerCertified, at: datetime) -> None:
+        zone = self.world.office_zone(event.agency_id)
+        if zone is None or not self.within(at, zone, event.agency_id):
+            return
+        day = at.astimezone(zone).date()
+        officer = self.world.as_of("officer", at, day, officer_id=event.officer_id)
+        agreement = self.world.as_of("agreement", at, day, agreement_id=event.agreement_id)
+        done = self.world.children("training", "officer_id", event.officer_id)
+        existing = self.world.load("certificate", officer_id=event.officer_id, model=event.model)
+        cmd = CertifyOfficer(event.officer_id, event.model, event.agreement_id, event.credential_no,
+                             event.supervisor, event.expires_on)
+        self.accepted(key, "certify_officer", event.agency_id, at, zone,
+                      lambda view: of.decide_certify_officer(cmd, officer, agreement, done, existing, view))
+
+    def accepted(self, key: str, command: str, agency_id: str | None, at: datetime, zone: ZoneInfo,
+                 decide: Callable[[PolicyView], object]) -> None:
+        """An act the ledger accepted, put again to the domain under the other policy."""
+        try:
+            decide(self.view(at, zone))
+        except RuleViolation as refusal:
+            self.find(Finding("act", key, agency_id, ACCEPTED_REFUSED,
+                              f"{command} would have been refused: {refusal.message}",
+                              refusal.rule.id, refusal.rule.cite))
+        except (DomainError, KeyError) as error:
+            self.undetermined("act", key, agency_id, f"{command}: {_reason(error)}")
+
+    def undetermined(self, kind: str, ident: str, agency_id: str | None, why: str) -> None:
+        self.find(Finding(kind, ident, agency_id, UNDETERMINED, why))
+
+    # --- refusals ---------------------------------------------------------------------------------------------
+
+    def refusal(self, event: ActionRefused, at: datetime) -> None:
+        if self.agency is not None and event.agency_id != self.agency:
+            return
+        if event.command in authority.POWERS and event.rule_id in AUTHORITY_RULES and event.officer_id:
+            zone = self.world.agency_facility_zone(event.agency_id)
+            if self.within(at, zone, event.agency_id):
+                self.refused_power(event, at, zone)
+        elif event.command == "certify_officer" and event.rule_id in _TRAINING_RULES and event.officer_id:
+            zone = self.world.office_zone(event.agency_id)
+            if self.within(at, zone, event.agency_id):
+                self.refused_training(event, at, zone)
+        elif self.within(at, self.world.agency_facility_zone(event.agency_id) or
+                         self.world.office_zone(event.agency_id), event.agency_id):
+            self.refused_otherwise(event)
+
+    def refused_power(self, event: ActionRefused, at: datetime, zone: ZoneInfo | None) -> None:
+        """An act refused for want of authority: authority.decide again, on the facility's day."""
+        assert event.officer_id is not None
+        if zone is None:
+            self.undetermined("refusal", event.refusal_id, event.agency_id,
+                              f"{event.command} refused under {event.rule_id}: the refusal does not name the facility, "
+                              f"and agency {event.agency_id}'s facilities keep more than one calendar")
+            return
+        try:
+            view = self.view(at, zone)
+            decision = self.world.standing(event.officer_id, at, view.day).decide(event.command, at, view)
+        except (DomainError, KeyError) as error:
+            self.undetermined("refusal", event.refusal_id, event.agency_id, f"{event.command}: {_reason(error)}")
+            return
+        if not decision.allowed:
+            return  # still refused (by this rule or another authority rule): nothing changed
+        if event.command == "serve_warrant":
+            self.undetermined(
+                "refusal", event.refusal_id, event.agency_id,
+                f"serve_warrant refused under {event.rule_id}: the other policy's authority allows it "
+                f"({decision.rule.id}), but whether the arrest came within the other limit "
+                "(custody.serve_within_limit) needs the warrant, which the refusal does not record")
+            return
+        self.find(Finding(
+            "refusal", event.refusal_id, event.agency_id, REFUSED_ALLOWED,
+            f"{event.command} by officer {event.officer_id}, refused under {event.rule_id}, is within authority "
+            f"under the other policy: {decision.sentence} (jem.own_facility, checked after authority, was not "
+            "reached: the refusal does not record the booking)", decision.rule.id, decision.rule.cite))
+
+    def refused_training(self, event: ActionRefused, at: datetime, zone: ZoneInfo | None) -> None:
+        """A certification refused for too few training hours: the hours counted again (officers._require_training)."""
+        assert event.officer_id is not None and zone is not None
+        model = _TRAINING_RULES[event.rule_id]
+        try:
+            view = self.view(at, zone)
+            required, exam = view.training(model), view.training_exam
+        except (DomainError, KeyError) as error:
+            self.undetermined("refusal", event.refusal_id, event.agency_id, f"certify_officer: {_reason(error)}")
+            return
+        done = sum(t.hours for t in self.world.children("training", "officer_id", event.officer_id)
+                   if t.model is model and t.completed_on <= view.day and exam.passed(t.exam_score))
+        if done < required.value:
+            return
+        self.find(Finding(
+            "refusal", event.refusal_id, event.agency_id, REFUSED_ALLOWED,
+            f"certify_officer ({model.value}) for officer {event.officer_id}, refused under {event.rule_id}: "
+            f"{done:g} training hours meet the other policy's {required.value:g} (the checks after training, the "
+            "supervisor and the agreement, were not reached: the refusal does not record them)",
+            required.rule.id, required.rule.cite))
+
+    def refused_otherwise(self, event: ActionRefused) -> None:
+        record = _LIMIT_RULES.get(event.rule_id)
+        if record is not None:
+            self.undetermined("refusal", event.refusal_id, event.agency_id,
+                              f"{event.command} refused under {event.rule_id}, which reads the custody limit: "
+                              f"re-judging it needs the {record}, which the refusal does not record")
+        elif event.rule_id in self.other.parameter_rules:
+            self.undetermined("refusal", event.refusal_id, event.agency_id,
+                              f"{event.command} refused under {event.rule_id}, a value of the policy: re-judging "
+                              "it needs the command's fields, which the refusal does not record")
+        # Any other rule states a fact about the records (wso.own_facility, warrant.servable, ...), which no
+        # policy value changes: the act stays refused.
+
+    # --- the holds, once every event is read --------------------------------------------------------------------
+
+    def close_holds(self) -> None:
+        for hold in self.holds.values():
+            if not hold.refused:
+                self.close(hold)
+
+    def close(self, hold: _Hold) -> None:
+        opened, figures = hold.opened, self.of(hold.opened.agency_id)
+        until = self.until(hold.zone)
+        ended = hold.ended_at is not None and hold.ended_at <= until
+        end = hold.ended_at if ended and hold.ended_at is not None else until
+        recorded = hold.past_limit if ended else clock.is_overdue(opened.deadline, end)
+        other = clock.is_overdue(hold.other_deadline, end)
+        figures.alerts_recorded += hold.alerts_recorded
+        if hold.other_deadline is not None:
+            moments = watch.moments(opened.arrested_at, hold.other_deadline, hold.alert_leads, hold.grace)
+            figures.alerts_other += sum(1 for m in moments if m.kind is WatchKind.ALERT_RAISED and m.due_at < end)
+        if other:
+            figures.would_breach += 1
+            figures.breach_new += 0 if recorded else 1
+        elif recorded:
+            figures.breach_gone += 1
+        if other or recorded:
+            self.findings.append(self.breach_finding(hold, end, ended, other, recorded))
+
+    def breach_finding(self, hold: _Hold, end: datetime, ended: bool, other: bool, recorded: bool) -> Finding:
+        opened = hold.opened
+        rule = self.limit_rule(opened.clock_started_at, hold.zone)
+        limit = self.other.at(opened.clock_started_at, hold.zone).custody_limit
+        terms = f"{limit.limit.total_seconds() / 3600:g} h, {limit.counting.value}"
+        how = "at its end" if ended else f"still open at {end.isoformat()}"
+        if other:
+            assert hold.other_deadline is not None
+            what = (f"held {_span(end - hold.other_deadline)} past the other deadline "
+                    f"{hold.other_deadline.astimezone(hold.zone).isoformat()} ({terms}), {how}; "
+                    + ("also past the recorded deadline" if recorded else "within the recorded deadline "
+                       f"{_local(opened.deadline, hold.zone)}"))
+        else:
+            what = (f"past the recorded deadline {_local(opened.deadline, hold.zone)} {how}, within the other "
+                    f"deadline {_local(hold.other_deadline, hold.zone)} ({terms})")
+        return Finding("hold", opened.hold_id, opened.agency_id, BREACH, what, rule.id, rule.cite)
+
+    def limit_rule(self, at: datetime, zone: ZoneInfo) -> Rule:
+        violation = self.other.at(at, zone)
+        return violation.rule("custody.violation")
+
+
+def _local(instant: datetime | None, zone: ZoneInfo) -> str:
+    return "none (IGSA)" if instant is None else instant.astimezone(zone).isoformat()
+
+
+def _span(span: timedelta) -> str:
+    hours, rest = divmod(int(span.total_seconds()), 3600)
+    return f"{hours} h {rest // 60:02d} min"
+
+
+def _reason(error: DomainError | KeyError) -> str:
+    text = error.message if isinstance(error, DomainError) else str(error.args[0])
+    return f"the other policy cannot judge it ({text})"
+
+
+def _batches(conn: Connection) -> Iterator[tuple[str, list[object], datetime, int, str]]:
+    """The ledger in order, one command's events at a time (they share an idempotency key and follow each other)."""
+    query = sa.select(events.c.seq, events.c.type, events.c.payload, events.c.occurred_at,
+                      events.c.idempotency_key, events.c.hash).order_by(events.c.seq)
+    key: str | None = None
+    batch: list[object] = []
+    at = datetime.min.replace(tzinfo=UTC)
+    seq, head = 0, codec.GENESIS
+    for row in conn.execution_options(yield_per=5000).execute(query):
+        if batch and (row.idempotency_key != key or row.occurred_at != at):
+            yield key or "", batch, at, seq, head
+            batch = []
+        key, at = row.idempotency_key, row.occurred_at
+        batch.append(codec.decode_payload(row.type, row.payload))
+        seq, head = row.seq, row.hash
+    if batch:
+        yield key or "", batch, at, seq, head
+
+
+def _read_only(conn: Connection) -> None:
+    """The replay's connection refuses writes in the database itself, not only by this module's good manners."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    else:
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+
+
+def replay(engine: Engine, other: Policy, start: date, end: date, *, now: datetime,
+           agency: str | None = None) -> Replay:
+    """Re-judge the acts of the days `start`..`end` (each on its own calendar) under `other`; writes nothing.
+
+    Raises NotFound when `agency` is named but has no record in the ledger."""
+    now = clock.require_utc("now", now)
+    judge = _Judge(other, start, end, now, agency)
+    count, head = 0, codec.GENESIS
+    with engine.connect() as conn:
+        _read_only(conn)
+        try:
+            for key, batch, at, seq, last in _batches(conn):
+                judge.judge(key, batch, at)
+                count, head = seq, last
+        finally:
+            conn.rollback()
+            if conn.dialect.name != "postgresql":
+                conn.exec_driver_sql("PRAGMA query_only = OFF")
+    if agency is not None and judge.world.load("agency", agency_id=agency) is None:
+        raise NotFound.of("agency_id", agency)
+    judge.close_holds()
+    if agency is not None:
+        judge.of(agency)
+    agencies = sorted(judge.figures.values(), key=lambda a: a.agency_id)
+    findings = sorted(judge.findings, key=lambda f: (f.agency_id or "", f.kind, f.ident))
+    return Replay(other.source, start, end, judge.until(None), count, head, agencies, findings)
+
+
+def figures_by_agency(result: Replay) -> Mapping[str, AgencyFigures]:
+    return {a.agency_id: a for a in result.agencies}
