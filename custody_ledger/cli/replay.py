@@ -23,15 +23,17 @@ from custody_ledger.reports.replay import replay as run_replay
 from . import common
 from .common import DbOption, err, fail
 
-COLUMNS = ("agency", "holds judged", "would breach", "of which not breaching today", "breaching today only",
-           "accepted→refused", "refused→allowed", "undetermined", "alerts recorded", "alerts under other")
+COLUMNS = ("agency", "holds judged", "acts judged", "refusals judged", "would breach",
+           "of which not breaching today", "breaching today only", "accepted→refused", "refused→allowed",
+           "undetermined", "alerts recorded", "alerts under other")
 FINDING_COLUMNS = ("agency", "kind", "id", "outcome", "rule id", "citation", "what")
 FORMATS = ("text", "csv", "json")
 
 
 def _figures(a: AgencyFigures) -> list[str]:
-    return [a.agency_id, *(str(n) for n in (a.holds, a.would_breach, a.breach_new, a.breach_gone, a.accepted_refused,
-                                            a.refused_allowed, a.undetermined, a.alerts_recorded, a.alerts_other))]
+    counts = (a.holds, a.acts, a.refusals, a.would_breach, a.breach_new, a.breach_gone, a.accepted_refused,
+              a.refused_allowed, a.undetermined, a.alerts_recorded, a.alerts_other)
+    return [a.agency_id, *(str(n) for n in counts)]
 
 
 def _finding(f: Finding) -> list[str]:

@@ -91,7 +91,9 @@ class Finding:
 @dataclass
 class AgencyFigures:
     agency_id: str
-    holds: int = 0  # holds whose clock started in the window
+    holds: int = 0  # holds whose arrest fell in the window
+    acts: int = 0  # accepted acts judged again: arrests, jail functions, certifications, releases at the limit
+    refusals: int = 0  # recorded refusals judged again
     would_breach: int = 0  # held past the other policy's deadline (at the end, or at the window's end if open)
     breach_new: int = 0  # of which not past the recorded deadline
     breach_gone: int = 0  # past the recorded deadline, not past the other's
@@ -273,6 +275,7 @@ class _Judge:
         hold = _Hold(opened, zone, None, refused=False)
         self.holds[opened.hold_id] = hold
         self.of(opened.agency_id).holds += 1
+        self.of(opened.agency_id).acts += 1
         try:
             again = cu.decide_serve_warrant(cmd, state, at, self.other, self.view(at, zone))
         except RuleViolation as refusal:
@@ -299,6 +302,7 @@ class _Judge:
             return
         if at > self.until(hold.zone):
             return  # ended after the window: judged as open at its end
+        self.of(hold.opened.agency_id).acts += 1
         current = self.world.load("hold", hold_id=event.hold_id)
         shadow = replace(current, deadline=hold.other_deadline)
         warrant = self.world.as_of("warrant", at, at.astimezone(hold.zone).date(), warrant_id=current.warrant_id)
@@ -342,6 +346,7 @@ class _Judge:
     def accepted(self, key: str, command: str, agency_id: str | None, at: datetime, zone: ZoneInfo,
                  decide: Callable[[PolicyView], object]) -> None:
         """An act the ledger accepted, put again to the domain under the other policy."""
+        self.of(agency_id).acts += 1
         try:
             decide(self.view(at, zone))
         except RuleViolation as refusal:
@@ -374,6 +379,7 @@ class _Judge:
     def refused_power(self, event: ActionRefused, at: datetime, zone: ZoneInfo | None) -> None:
         """An act refused for want of authority: authority.decide again, on the facility's day."""
         assert event.officer_id is not None
+        self.of(event.agency_id).refusals += 1
         if zone is None:
             self.undetermined("refusal", event.refusal_id, event.agency_id,
                               f"{event.command} refused under {event.rule_id}: the refusal does not name the facility, "
@@ -403,6 +409,7 @@ class _Judge:
     def refused_training(self, event: ActionRefused, at: datetime, zone: ZoneInfo | None) -> None:
         """A certification refused for too few training hours: the hours counted again (officers._require_training)."""
         assert event.officer_id is not None and zone is not None
+        self.of(event.agency_id).refusals += 1
         model = _TRAINING_RULES[event.rule_id]
         try:
             view = self.view(at, zone)
@@ -422,6 +429,7 @@ class _Judge:
             required.rule.id, required.rule.cite))
 
     def refused_otherwise(self, event: ActionRefused) -> None:
+        self.of(event.agency_id).refusals += 1
         record = _LIMIT_RULES.get(event.rule_id)
         if record is not None:
             self.undetermined("refusal", event.refusal_id, event.agency_id,

@@ -75,7 +75,7 @@ def build_history(engine: Engine, policy: Policy) -> World:
 
 
 def figures(result: Replay) -> dict[str, tuple[int, ...]]:
-    return {a.agency_id: (a.holds, a.would_breach, a.breach_new, a.breach_gone, a.accepted_refused,
+    return {a.agency_id: (a.holds, a.acts, a.refusals, a.would_breach, a.breach_new, a.breach_gone, a.accepted_refused,
                           a.refused_allowed, a.undetermined, a.alerts_recorded, a.alerts_other)
             for a in result.agencies}
 
@@ -84,10 +84,10 @@ def test_replay_under_24_weekday_hours_counts_per_agency_what_changes(engine: En
     build_history(engine, policy)
     result = replay(engine, load_policy(EXAMPLE), FROM, TO, now=NOW)
     assert figures(result) == {
-        # holds, would breach, of which not today, today only, accepted->refused, refused->allowed, undetermined,
-        # alerts recorded, alerts under the other policy
-        "AG-A": (5, 2, 2, 1, 1, 0, 0, 0, 6),
-        "AG-B": (1, 0, 0, 0, 0, 0, 0, 0, 0),
+        # holds, acts (5 arrests, 1 certification), refusals, would breach, of which not today, today only,
+        # accepted->refused, refused->allowed, undetermined, alerts recorded, alerts under the other policy
+        "AG-A": (5, 6, 1, 2, 2, 1, 1, 0, 0, 0, 6),
+        "AG-B": (1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     }
 
 
