@@ -15,16 +15,15 @@ would still be refused, where the ledger keeps what that takes, and "undetermine
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from custody_ledger.domain import authority, clock, history, watch
+from custody_ledger.domain import authority, clock, watch
 from custody_ledger.domain import custody as cu
 from custody_ledger.domain import officers as of
 from custody_ledger.domain.commands import (
@@ -49,14 +48,11 @@ from custody_ledger.domain.events import (
     OfficerCertified,
     StatusInterviewed,
     WarrantServed,
-    event_stream,
-    event_type,
 )
-from custody_ledger.domain.ids import OfficerId
 from custody_ledger.domain.model import AgreementModel, HoldStatus, ReleaseReason, WarrantStatus, WatchKind
 from custody_ledger.domain.policy import Policy, PolicyView
-from custody_ledger.ledger import codec, projections
-from custody_ledger.ledger.schema import events
+from custody_ledger.ledger import codec
+from custody_ledger.ledger.folded import Folded, command_batches, read_only
 
 _JAIL_COMMANDS = {StatusInterviewed: "interview_status", DetainerIssued: "issue_detainer",
                   IceDataEntered: "enter_ice_data"}
@@ -65,9 +61,6 @@ _JAIL_CMDS: Mapping[str, type[JailProcessing]] = {
 # Refusals whose rule reads the custody limit, and the record the refusal would need to re-judge it.
 _LIMIT_RULES = {"custody.serve_within_limit": "warrant", "release.limit_reached": "hold"}
 _TRAINING_RULES = {f"training.{m.value.lower()}": m for m in AgreementModel}
-# Columns the replay looks children up by (the write path's Tx.children).
-_INDEXED = {("certificate", "officer_id"), ("training", "officer_id"), ("hold", "booking_id"),
-            ("facility", "agency_id")}
 
 ACCEPTED_REFUSED = "accepted_refused"
 REFUSED_ALLOWED = "refused_allowed"
@@ -130,66 +123,13 @@ class Replay:
                 "findings": [dataclasses.asdict(f) for f in self.findings]}
 
 
-class _World:
-    """The ledger's entities folded in memory in ledger order, through the projectors' evolve functions."""
-
-    def __init__(self) -> None:
-        self.known: projections.Known = {}
-        self.histories: dict[str, list[history.Entry]] = {}
-        self.index: dict[tuple[str, str, object], set[tuple[str, tuple[Any, ...]]]] = {}
-
-    def fold(self, batch: Sequence[object], at: datetime) -> None:
-        changed = projections.fold(lambda kind, **key: None, batch, at, "", self.known)
-        for ident, (_, _, row, _) in changed.items():
-            for kind, column in _INDEXED:
-                if kind == ident[0]:
-                    self.index.setdefault((kind, column, row[column]), set()).add(ident)
-        for event in batch:
-            self.histories.setdefault(event_stream(event), []).append(history.Entry(event, at))
-
-    def load(self, kind: str, **key: Any) -> Any:
-        return self.known.get(projections.identity(kind, key))
-
-    def children(self, kind: str, column: str, value: object) -> list[Any]:
-        return [self.known[i] for i in sorted(self.index.get((kind, column, value), ()))]
-
-    def as_of(self, kind: str, at: datetime, day: date, **key: Any) -> Any:
-        """The entity as it stood at `at` (projections.state_at, over the histories folded so far)."""
-        def evolve(current: Any, event: Any, occurred_at: datetime) -> Any:
-            return dict(projections.PROJECTORS[event_type(event)])[kind](current, event, occurred_at, "")
-        entries = self.histories.get(projections.stream_of(kind, key), [])
-        return history.state_at(entries, at, day, evolve)
-
-    def standing(self, officer_id: OfficerId, at: datetime, day: date) -> cu.OfficerStanding:
-        """As app/handlers/custody.standing builds it for the write path."""
-        officer = self.as_of("officer", at, day, officer_id=officer_id)
-        held = [self.as_of("certificate", at, day, officer_id=c.officer_id, model=c.model)
-                for c in self.children("certificate", "officer_id", officer_id)]
-        then = [c for c in held if c is not None]
-        agreements = {c.agreement_id: self.as_of("agreement", at, day, agreement_id=c.agreement_id) for c in then}
-        trainings = self.children("training", "officer_id", officer_id)
-        exists = officer is not None or self.load("officer", officer_id=officer_id) is not None
-        return cu.OfficerStanding(officer, then, {k: v for k, v in agreements.items() if v is not None},
-                                  trainings, exists)
-
-    def office_zone(self, agency_id: str | None) -> ZoneInfo | None:
-        """The field office's calendar, which judges the program's own acts (certification, training)."""
-        agency = None if agency_id is None else self.load("agency", agency_id=agency_id)
-        office = None if agency is None else self.load("field_office", field_office_id=agency.field_office_id)
-        return None if office is None else ZoneInfo(office.timezone)
-
-    def agency_facility_zone(self, agency_id: str | None) -> ZoneInfo | None:
-        """The one calendar of an agency's facilities; None when they keep more than one (or none)."""
-        zones = {f.timezone for f in self.children("facility", "agency_id", agency_id)}
-        return ZoneInfo(zones.pop()) if len(zones) == 1 else None
-
-
 @dataclass
 class _Hold:
     opened: HoldOpened
     zone: ZoneInfo
     other_deadline: datetime | None
-    refused: bool
+    # The other policy would not have opened it (refused), or cannot say: no deadline of its own to judge.
+    excluded: bool
     alert_leads: tuple[timedelta, ...] = ()
     grace: timedelta = timedelta(0)
     ended_at: datetime | None = None
@@ -204,7 +144,7 @@ class _Judge:
     end: date
     now: datetime
     agency: str | None
-    world: _World = field(default_factory=_World)
+    world: Folded = field(default_factory=Folded)
     holds: dict[str, _Hold] = field(default_factory=dict)
     figures: dict[str, AgencyFigures] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -272,33 +212,34 @@ class _Judge:
         state = cu.ServeState(None, warrant, booking, facility, open_holds[0] if open_holds else None,
                               self.world.standing(opened.officer_id, at, at.astimezone(zone).date()))
         cmd = ServeWarrant(opened.hold_id, opened.warrant_id, opened.officer_id)
-        hold = _Hold(opened, zone, None, refused=False)
+        hold = _Hold(opened, zone, None, excluded=False)
         self.holds[opened.hold_id] = hold
         self.of(opened.agency_id).holds += 1
         self.of(opened.agency_id).acts += 1
         try:
             again = cu.decide_serve_warrant(cmd, state, at, self.other, self.view(at, zone))
         except RuleViolation as refusal:
-            hold.refused = True
+            hold.excluded = True
             self.find(Finding("act", opened.hold_id, opened.agency_id, ACCEPTED_REFUSED,
                               f"serve_warrant (hold {opened.hold_id}) would have been refused: {refusal.message}",
                               refusal.rule.id, refusal.rule.cite))
             return
         except (DomainError, KeyError) as error:
-            hold.refused = True
+            hold.excluded = True
             self.undetermined("act", opened.hold_id, opened.agency_id, f"serve_warrant: {_reason(error)}")
             return
         reopened = next(e for e in again if isinstance(e, HoldOpened))
-        started = self.other.at(reopened.clock_started_at, zone)
         hold.other_deadline = reopened.deadline
-        hold.alert_leads, hold.grace = started.alert_leads, started.limit_grace
+        if reopened.deadline is not None:  # the alerts of the policy in force when the clock started (_open_hold)
+            started = self.other.at(reopened.clock_started_at, zone)
+            hold.alert_leads, hold.grace = started.alert_leads, started.limit_grace
 
     def hold_end(self, key: str, event: CustodyTransferred | HoldReleased, at: datetime) -> None:
         hold = self.holds.get(event.hold_id)
         if hold is None or hold.ended_at is not None:
             return
         hold.ended_at, hold.past_limit = at, event.past_limit
-        if not isinstance(event, HoldReleased) or event.reason is not ReleaseReason.LIMIT_REACHED or hold.refused:
+        if not isinstance(event, HoldReleased) or event.reason is not ReleaseReason.LIMIT_REACHED or hold.excluded:
             return
         if at > self.until(hold.zone):
             return  # ended after the window: judged as open at its end
@@ -446,7 +387,7 @@ class _Judge:
 
     def close_holds(self) -> None:
         for hold in self.holds.values():
-            if not hold.refused:
+            if not hold.excluded:
                 self.close(hold)
 
     def close(self, hold: _Hold) -> None:
@@ -470,9 +411,13 @@ class _Judge:
 
     def breach_finding(self, hold: _Hold, end: datetime, ended: bool, other: bool, recorded: bool) -> Finding:
         opened = hold.opened
-        rule = self.limit_rule(opened.clock_started_at, hold.zone)
-        limit = self.other.at(opened.clock_started_at, hold.zone).custody_limit
+        started = self.other.at(opened.clock_started_at, hold.zone)
+        limit = started.custody_limit
         terms = f"{limit.limit.total_seconds() / 3600:g} h, {limit.counting.value}"
+        try:
+            rule: Rule | None = started.rule("custody.violation")
+        except KeyError:
+            rule = None  # a policy without the violation rule still has its limit (custody.limit)
         how = "at its end" if ended else f"still open at {end.isoformat()}"
         if other:
             assert hold.other_deadline is not None
@@ -483,11 +428,8 @@ class _Judge:
         else:
             what = (f"past the recorded deadline {_local(opened.deadline, hold.zone)} {how}, within the other "
                     f"deadline {_local(hold.other_deadline, hold.zone)} ({terms})")
+        rule = rule or limit.rule
         return Finding("hold", opened.hold_id, opened.agency_id, BREACH, what, rule.id, rule.cite)
-
-    def limit_rule(self, at: datetime, zone: ZoneInfo) -> Rule:
-        violation = self.other.at(at, zone)
-        return violation.rule("custody.violation")
 
 
 def _local(instant: datetime | None, zone: ZoneInfo) -> str:
@@ -504,33 +446,6 @@ def _reason(error: DomainError | KeyError) -> str:
     return f"the other policy cannot judge it ({text})"
 
 
-def _batches(conn: Connection) -> Iterator[tuple[str, list[object], datetime, int, str]]:
-    """The ledger in order, one command's events at a time (they share an idempotency key and follow each other)."""
-    query = sa.select(events.c.seq, events.c.type, events.c.payload, events.c.occurred_at,
-                      events.c.idempotency_key, events.c.hash).order_by(events.c.seq)
-    key: str | None = None
-    batch: list[object] = []
-    at = datetime.min.replace(tzinfo=UTC)
-    seq, head = 0, codec.GENESIS
-    for row in conn.execution_options(yield_per=5000).execute(query):
-        if batch and (row.idempotency_key != key or row.occurred_at != at):
-            yield key or "", batch, at, seq, head
-            batch = []
-        key, at = row.idempotency_key, row.occurred_at
-        batch.append(codec.decode_payload(row.type, row.payload))
-        seq, head = row.seq, row.hash
-    if batch:
-        yield key or "", batch, at, seq, head
-
-
-def _read_only(conn: Connection) -> None:
-    """The replay's connection refuses writes in the database itself, not only by this module's good manners."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    else:
-        conn.exec_driver_sql("PRAGMA query_only = ON")
-
-
 def replay(engine: Engine, other: Policy, start: date, end: date, *, now: datetime,
            agency: str | None = None) -> Replay:
     """Re-judge the acts of the days `start`..`end` (each on its own calendar) under `other`; writes nothing.
@@ -539,16 +454,10 @@ def replay(engine: Engine, other: Policy, start: date, end: date, *, now: dateti
     now = clock.require_utc("now", now)
     judge = _Judge(other, start, end, now, agency)
     count, head = 0, codec.GENESIS
-    with engine.connect() as conn:
-        _read_only(conn)
-        try:
-            for key, batch, at, seq, last in _batches(conn):
-                judge.judge(key, batch, at)
-                count, head = seq, last
-        finally:
-            conn.rollback()
-            if conn.dialect.name != "postgresql":
-                conn.exec_driver_sql("PRAGMA query_only = OFF")
+    with read_only(engine) as conn:
+        for batch in command_batches(conn):
+            judge.judge(batch.key, batch.events, batch.occurred_at)
+            count, head = batch.seq, batch.hash
     if agency is not None and judge.world.load("agency", agency_id=agency) is None:
         raise NotFound.of("agency_id", agency)
     judge.close_holds()

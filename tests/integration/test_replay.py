@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Engine
 from custody_ledger.domain.policy import Policy
 from custody_ledger.ledger import schema
 from custody_ledger.ledger.db import make_engine
+from custody_ledger.ledger.folded import read_only
 from custody_ledger.policy import DEFAULT_POLICY, load_policy
 from custody_ledger.reports.replay import Replay, figures_by_agency, replay
 from tests.support.world import World, booked_with_warrant, build_agency, certified_officer, open_hold
@@ -196,3 +198,8 @@ def test_replay_leaves_the_sqlite_file_byte_identical(sqlite_template: Any, tmp_
         replay(engine, load_policy(EXAMPLE), FROM, TO, now=NOW)
         engine.dispose()
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_the_replays_connection_refuses_any_write_in_the_database_itself(engine: Engine) -> None:
+    with read_only(engine) as conn, pytest.raises(sa.exc.DBAPIError):
+        conn.exec_driver_sql("CREATE TABLE replay_probe (x INTEGER)")
