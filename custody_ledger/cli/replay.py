@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -26,6 +27,9 @@ from .common import DbOption, err, fail
 COLUMNS = ("agency", "holds judged", "acts judged", "refusals judged", "would breach",
            "of which not breaching today", "breaching today only", "accepted→refused", "refused→allowed",
            "undetermined", "alerts recorded", "alerts under other")
+SHORT = ("holds\njudged", "acts\njudged", "refusals\njudged", "would\nbreach", "not\ntoday", "today\nonly",
+         "accepted\n→refused", "refused\n→allowed", "undeter-\nmined", "alerts\nrecorded", "alerts\nother")
+CAPTION = ("not today: would breach, of which not breaching today; today only: breaching today only (docs/replay.md)")
 FINDING_COLUMNS = ("agency", "kind", "id", "outcome", "rule id", "citation", "what")
 FORMATS = ("text", "csv", "json")
 
@@ -71,11 +75,17 @@ def _show(result: Replay) -> None:
     if not console.is_terminal:
         sys.stdout.write(lines(result))
         return
-    figures = Table(*COLUMNS, title=_title(result))
+    # The agency id never wraps; on a narrow terminal the headers of the counts fold rather than lose words.
+    figures = Table(title=_title(result), caption=CAPTION, box=box.SIMPLE_HEAD)
+    figures.add_column(COLUMNS[0], no_wrap=True)
+    for name in SHORT:
+        figures.add_column(name, justify="right", overflow="fold")
     for a in result.agencies:
         figures.add_row(*_figures(a))
     console.print(figures)
-    details = Table(*FINDING_COLUMNS[:5], "what", title="Findings", show_lines=True)
+    details = Table(title="Findings", show_lines=True)
+    for name in (*FINDING_COLUMNS[:5], "what"):
+        details.add_column(name, overflow="fold", no_wrap=name == "agency")
     for f in result.findings:
         row = _finding(f)
         details.add_row(*row[:5], row[6])

@@ -162,7 +162,7 @@ class _Judge:
         return min(end, self.now)
 
     def of(self, agency_id: str | None) -> AgencyFigures:
-        key = agency_id or "(none)"
+        key = agency_id or "(agency not recorded)"  # e.g. a release_hold refused: its refusal names no agency
         return self.figures.setdefault(key, AgencyFigures(key))
 
     def find(self, finding: Finding) -> None:
