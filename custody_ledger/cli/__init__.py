@@ -3,15 +3,15 @@
 ledger.py (init, apply, seed, verify, serve, commands), interop.py (import ice-agreements, import jms,
 agreements, export), board.py (holds, board), watch.py (watch), outbox.py (outbox list, replay), persons.py
 (persons rotate-key, searched), trust.py (checkpoint-key new, checkpoint, prove), policy.py (policy show),
-people.py (user, key, demo-accounts), reports.py (report oversight, report transparency); common.py holds what
-they share (errors, database, moments, progress).
+people.py (user, key, demo-accounts), reports.py (report oversight, report transparency), replay.py (replay:
+history under another policy); common.py holds what they share (errors, database, moments, progress).
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import board, interop, ledger, outbox, people, persons, policy, reports, trust, watch
+from . import board, interop, ledger, outbox, people, persons, policy, replay, reports, trust, watch
 from .common import Command, Group
 
 app = typer.Typer(help="Custody Ledger: the 287(g) program's tamper-evident custody records.", no_args_is_help=True,
@@ -30,6 +30,7 @@ app.command(cls=Command)(board.board)
 app.command(cls=Command)(ledger.verify)
 app.command(cls=Command)(interop.export)
 app.command(cls=Command)(interop.agreements)
+app.command(cls=Command)(replay.replay)
 import_app = typer.Typer(help="Data in: ICE's list of 287(g) agencies; a jail's bookings.", cls=Group,
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
