@@ -42,17 +42,21 @@ _ADMIN = frozenset({
 _ROUTES = frozenset({"set_alert_route", "remove_alert_route"})
 # Everyone who works holds sees the alerts of their scope and acknowledges them; an auditor reads, never acts.
 _ACK = frozenset({"acknowledge_alert"})
+# Who pays and who watches (issue 15): costs, complaints and steering committee meetings are recorded by the agency
+# for itself, by ICE's supervisors for their field office's agencies, and by the program administrator.
+_ACCOUNTABILITY = frozenset({"record_cost", "record_complaint", "refer_complaint", "close_complaint",
+                             "record_steering_meeting", "publish_steering_minutes"})
 # No role's: only the watchdog records that a moment fell due (app/watchdog.py).
 SYSTEM_COMMANDS = frozenset({"record_alert"})
 
 ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
     Role.FACILITY_STAFF: _JAIL | _ACK,
-    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL | _ROUTES | _ACK,
+    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL | _ROUTES | _ACK | _ACCOUNTABILITY,
     Role.CERTIFIED_OFFICER: _OFFICER | _ACK,
-    Role.ICE_SUPERVISOR: _SUPERVISOR | _ROUTES | _ACK,
+    Role.ICE_SUPERVISOR: _SUPERVISOR | _ROUTES | _ACK | _ACCOUNTABILITY,
     # Separation of duties (DESIGN.md, who): delegated officers work under ICE supervision (8 U.S.C.
     # § 1357(g)(3)) and agencies run their own rosters, so the program administrator does neither.
-    Role.PROGRAM_ADMIN: _ADMIN | _ROUTES | _ACK,
+    Role.PROGRAM_ADMIN: _ADMIN | _ROUTES | _ACK | _ACCOUNTABILITY,
     Role.AUDITOR: frozenset(),
     Role.INTEGRATION: frozenset({"book_person", "release_from_criminal_custody"}),
 }
@@ -74,6 +78,8 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     "acknowledge_alert": ("alert", "alert_id"),
     **{c: ("booking", "booking_id") for c in ("seal_person", "unseal_person", "expunge_person")},
     "remove_alert_route": ("alert_route", "route_id"),
+    **{c: ("complaint", "complaint_id") for c in ("refer_complaint", "close_complaint")},
+    "publish_steering_minutes": ("steering_meeting", "meeting_id"),
 }
 
 
@@ -88,6 +94,9 @@ _CREATES: Mapping[str, str] = {
     "lodge_warrant": "warrant_id",
     "serve_warrant": "hold_id",
     "set_alert_route": "route_id",
+    "record_cost": "cost_id",
+    "record_complaint": "complaint_id",
+    "record_steering_meeting": "meeting_id",
 }
 # Agency and field-office ids never hold it (domain/declare.SCOPE_ID), so one scope's prefix is never
 # the beginning of another's; and unlike "/" it fits in a URL path and unlike ":" in a stream name.
