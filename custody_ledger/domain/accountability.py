@@ -44,7 +44,7 @@ def _require_dates(view: PolicyView, *named: tuple[str, date, date | None, str])
     rule = view.rule("accountability.dates")
     for field, day, earliest, what in named:
         if day > view.day:
-            raise Invalid(f"{field} {day} is after the day it is recorded ({view.day}, agency calendar)",
+            raise Invalid(f"{field} {day} is after the day of this record ({view.day}, agency calendar, occurred_at)",
                           field=field, rule=rule)
         if earliest is not None and day < earliest:
             raise Invalid(f"{field} {day} is before {what} ({earliest})", field=field, rule=rule)

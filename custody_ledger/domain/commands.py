@@ -558,7 +558,7 @@ class ExpungePerson:
 # --- who pays, and who watches (issue 15): costs, complaints, steering committee meetings -----------------
 
 _ACCOUNTABILITY_DATES = "accountability.dates"
-_NOT_LATER = "Not after the day it is recorded (agency calendar)."
+_NOT_LATER = "Not after the day of the command's occurred_at (agency calendar)."
 
 
 @dataclass(frozen=True)
