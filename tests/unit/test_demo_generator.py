@@ -249,8 +249,8 @@ NOT_IN_DEMO = {"separate_officer", "record_alert", "acknowledge_alert", "set_ale
                "amend_agency", "resign_agreement", "amend_agreement", "attach_agreement_document", "delist_agreement",
                "relist_agreement",
                # Who pays and who watches (issue 15): not yet in the synthetic history; the law scenarios
-               # (tests/scenarios/costs_*.yaml, complaint_*.yaml, steering_*.yaml) and tests/rules/test_accountability.py
-               # exercise them.
+               # (tests/scenarios/costs_*.yaml, complaint_*.yaml, steering_*.yaml) and
+               # tests/rules/test_accountability.py exercise them.
                "record_cost", "record_complaint", "refer_complaint", "close_complaint", "record_steering_meeting",
                "publish_steering_minutes"}
 
