@@ -83,6 +83,16 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
 }
 
 
+# Other records a command names besides its target (kind, payload field): one outside the caller's scope is answered
+# as not found, as the target would be, so naming another agency's hold tells nothing of it (issue 11). Within the
+# caller's scope the domain judges whether it is the right agency's (accountability.same_agency).
+_REFERENCES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "record_cost": (("agreement", "agreement_id"), ("hold", "hold_id")),
+    "record_complaint": (("officer", "officer_id"),),
+    "record_steering_meeting": (("agreement", "agreement_id"),),
+}
+
+
 # The commands that create a record under an id the client chooses: (kind, payload field).
 # The new id each creating command names: a scoped caller names it inside its own namespace (NAMESPACE_SEP).
 # Agencies themselves are public (ICE publishes its agreements), so their ids need no namespace.
@@ -163,11 +173,20 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
             payload.field_office_id != principal.field_office_id:
         raise NotFound.of("field_office_id", payload.field_office_id)
+    _require_references_in_scope(conn, principal, command, payload)
     office = _route_office(conn, command, payload)
     if office is not None and not _covers_office(principal, office):
         raise NotFound.of("field_office_id" if command == "set_alert_route" else "route_id",
                           getattr(payload, "field_office_id", None) or payload.route_id)
     _require_own_namespace(conn, principal, command, payload)
+
+
+def _require_references_in_scope(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    for kind, field in _REFERENCES.get(command, ()):
+        ident = getattr(payload, field)
+        entity = None if ident is None else projections.load(conn, kind, **{_key(kind): ident})
+        if entity is not None and not in_scope(conn, principal, entity.agency_id):
+            raise NotFound.of(field, ident)
 
 
 def _require_own_namespace(conn: Connection, principal: Principal, command: str, payload: Any) -> None:

@@ -556,3 +556,28 @@ def test_the_ids_a_caller_creates_are_its_agencys_own_so_no_answer_tells_of_anot
     again = api.command(command, user, **{**body, field: "AG-A.NEW-1"})
     # Within the caller's own namespace a taken id is its own agency's record: the rule answers as for any.
     assert (mine.status_code, again.status_code, again.json().get("rule_id")) == (200, 409, "record.unique_id")
+
+
+OTHER_AGENCYS_RECORDS = [
+    ("record_cost", "admin-a", {"cost_id": "AG-A.COST-X", "agency_id": "AG-A", "kind": "detention_hours",
+                                "payer": "agency", "incurred_from": "2026-03-01", "incurred_to": "2026-03-01",
+                                "hours": 2}, "hold_id", "H-B"),
+    ("record_cost", "sup-fo1", {"cost_id": "AG-A.COST-Y", "agency_id": "AG-A", "kind": "officer_hours",
+                                "payer": "ice", "incurred_from": "2026-03-01", "incurred_to": "2026-03-01",
+                                "hours": 2}, "agreement_id", "AGR-AG-B-WSO"),
+    ("record_complaint", "admin-a", {"complaint_id": "AG-A.CMP-X", "agency_id": "AG-A", "received_on": "2026-03-01",
+                                     "category": "other"}, "officer_id", "OFF-B"),
+    ("record_steering_meeting", "sup-fo1", {"meeting_id": "AG-A.SC-X", "agency_id": "AG-A",
+                                            "held_on": "2026-03-01"}, "agreement_id", "AGR-AG-B-WSO"),
+]
+
+
+@pytest.mark.parametrize(("command", "user", "body", "field", "theirs"), OTHER_AGENCYS_RECORDS)
+def test_naming_a_record_outside_the_callers_scope_is_answered_as_if_it_did_not_exist(
+        api: Api, command: str, user: str, body: dict[str, Any], field: str, theirs: str) -> None:
+    """Issue 15 with issue 11: a cost, complaint or meeting that names another agency's hold, agreement or officer
+    gets the answer an id no one holds gets, so it tells nothing of that agency's records."""
+    answers = [(r.status_code, r.json()["detail"].replace(name, "<id>"))
+               for r, name in ((api.command(command, user, **{**body, field: theirs}), theirs),
+                               (api.command(command, user, **{**body, field: "NEVER-USED-9"}), "NEVER-USED-9"))]
+    assert answers[0] == answers[1] and answers[0][0] == 404, answers
