@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, cast
 
@@ -23,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StringConstraints,
     create_model,
@@ -30,6 +32,7 @@ from pydantic import (
 
 from custody_ledger.domain.commands import COMMANDS
 from custody_ledger.domain.declare import ID, ID_PATTERN, Bounds, FieldSpec, field_specs
+from custody_ledger.domain.parse import DECIMAL_PLACES
 
 __all__ = ["COMMAND_BODIES", "ID_PATTERN", "Body"]
 
@@ -44,6 +47,14 @@ def _utc(value: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+def _places(value: float) -> float:
+    """A JSON number with at most the domain's decimal places (domain/parse.py): 7.25, never 7.251."""
+    exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -DECIMAL_PLACES:
+        raise ValueError(f"a number with at most {DECIMAL_PLACES} decimal places")
+    return value
 
 
 class Body(BaseModel):
@@ -69,6 +80,10 @@ def _wire_type(spec: FieldSpec, owner: str) -> Any:
         return StrictBool
     if base is int:
         return Annotated[StrictInt, Field(ge=bounds.ge, le=bounds.le)]
+    if base is Decimal:  # a JSON number, kept exact by the domain: a whole number or one with few decimal places
+        return Annotated[Annotated[StrictInt, Field(ge=bounds.ge, le=bounds.le)]
+                         | Annotated[StrictFloat, Field(ge=bounds.ge, le=bounds.le, allow_inf_nan=False)],
+                         AfterValidator(_places)]
     if base is datetime:
         return Instant
     if base is date or (isinstance(base, type) and issubclass(base, Enum)):

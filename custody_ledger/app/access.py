@@ -42,17 +42,21 @@ _ADMIN = frozenset({
 _ROUTES = frozenset({"set_alert_route", "remove_alert_route"})
 # Everyone who works holds sees the alerts of their scope and acknowledges them; an auditor reads, never acts.
 _ACK = frozenset({"acknowledge_alert"})
+# Who pays and who watches (issue 15): costs, complaints and steering committee meetings are recorded by the agency
+# for itself, by ICE's supervisors for their field office's agencies, and by the program administrator.
+_ACCOUNTABILITY = frozenset({"record_cost", "record_complaint", "refer_complaint", "close_complaint",
+                             "record_steering_meeting", "publish_steering_minutes"})
 # No role's: only the watchdog records that a moment fell due (app/watchdog.py).
 SYSTEM_COMMANDS = frozenset({"record_alert"})
 
 ROLE_COMMANDS: Mapping[Role, frozenset[str]] = {
     Role.FACILITY_STAFF: _JAIL | _ACK,
-    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL | _ROUTES | _ACK,
+    Role.AGENCY_ADMIN: _AGENCY_ADMIN | _JAIL | _ROUTES | _ACK | _ACCOUNTABILITY,
     Role.CERTIFIED_OFFICER: _OFFICER | _ACK,
-    Role.ICE_SUPERVISOR: _SUPERVISOR | _ROUTES | _ACK,
+    Role.ICE_SUPERVISOR: _SUPERVISOR | _ROUTES | _ACK | _ACCOUNTABILITY,
     # Separation of duties (DESIGN.md, who): delegated officers work under ICE supervision (8 U.S.C.
     # § 1357(g)(3)) and agencies run their own rosters, so the program administrator does neither.
-    Role.PROGRAM_ADMIN: _ADMIN | _ROUTES | _ACK,
+    Role.PROGRAM_ADMIN: _ADMIN | _ROUTES | _ACK | _ACCOUNTABILITY,
     Role.AUDITOR: frozenset(),
     Role.INTEGRATION: frozenset({"book_person", "release_from_criminal_custody"}),
 }
@@ -74,6 +78,18 @@ _TARGETS: Mapping[str, tuple[str, str]] = {
     "acknowledge_alert": ("alert", "alert_id"),
     **{c: ("booking", "booking_id") for c in ("seal_person", "unseal_person", "expunge_person")},
     "remove_alert_route": ("alert_route", "route_id"),
+    **{c: ("complaint", "complaint_id") for c in ("refer_complaint", "close_complaint")},
+    "publish_steering_minutes": ("steering_meeting", "meeting_id"),
+}
+
+
+# Other records a command names besides its target (kind, payload field): one outside the caller's scope is answered
+# as not found, as the target would be, so naming another agency's hold tells nothing of it (issue 11). Within the
+# caller's scope the domain judges whether it is the right agency's (accountability.same_agency).
+_REFERENCES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "record_cost": (("agreement", "agreement_id"), ("hold", "hold_id")),
+    "record_complaint": (("officer", "officer_id"),),
+    "record_steering_meeting": (("agreement", "agreement_id"),),
 }
 
 
@@ -88,6 +104,9 @@ _CREATES: Mapping[str, str] = {
     "lodge_warrant": "warrant_id",
     "serve_warrant": "hold_id",
     "set_alert_route": "route_id",
+    "record_cost": "cost_id",
+    "record_complaint": "complaint_id",
+    "record_steering_meeting": "meeting_id",
 }
 # Agency and field-office ids never hold it (domain/declare.SCOPE_ID), so one scope's prefix is never
 # the beginning of another's; and unlike "/" it fits in a URL path and unlike ":" in a stream name.
@@ -154,11 +173,20 @@ def authorize_command(conn: Connection, principal: Principal, command: str, payl
     if principal.role is Role.ICE_SUPERVISOR and command == "register_agency" and \
             payload.field_office_id != principal.field_office_id:
         raise NotFound.of("field_office_id", payload.field_office_id)
+    _require_references_in_scope(conn, principal, command, payload)
     office = _route_office(conn, command, payload)
     if office is not None and not _covers_office(principal, office):
         raise NotFound.of("field_office_id" if command == "set_alert_route" else "route_id",
                           getattr(payload, "field_office_id", None) or payload.route_id)
     _require_own_namespace(conn, principal, command, payload)
+
+
+def _require_references_in_scope(conn: Connection, principal: Principal, command: str, payload: Any) -> None:
+    for kind, field in _REFERENCES.get(command, ()):
+        ident = getattr(payload, field)
+        entity = None if ident is None else projections.load(conn, kind, **{_key(kind): ident})
+        if entity is not None and not in_scope(conn, principal, entity.agency_id):
+            raise NotFound.of(field, ident)
 
 
 def _require_own_namespace(conn: Connection, principal: Principal, command: str, payload: Any) -> None:

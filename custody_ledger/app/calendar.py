@@ -38,7 +38,9 @@ _BELONGS_TO: Mapping[str, tuple[str, str]] = {
     "hold": ("facility", "facility_id"),
     "alert": ("facility", "facility_id"),
     "subject": ("booking", "booking_id"),
-    "alert_route": ("agency", "agency_id"),  # a field office's route: UTC, no date of its own is judged
+    "alert_route": ("agency", "agency_id"),
+    "complaint": ("agency", "agency_id"),
+    "steering_meeting": ("agency", "agency_id"),  # a field office's route: UTC, no date of its own is judged
 }
 
 
@@ -92,6 +94,14 @@ CALENDARS: Mapping[str, tuple[str | None, str]] = {
     "seal_person": ("booking", "booking_id"),
     "unseal_person": ("booking", "booking_id"),
     "expunge_person": ("booking", "booking_id"),
+    # Costs, complaints and committee meetings are the program's own records: the agency's calendar (its field
+    # office's), like its agreements.
+    "record_cost": ("agency", "agency_id"),
+    "record_complaint": ("agency", "agency_id"),
+    "refer_complaint": ("complaint", "complaint_id"),
+    "close_complaint": ("complaint", "complaint_id"),
+    "record_steering_meeting": ("agency", "agency_id"),
+    "publish_steering_minutes": ("steering_meeting", "meeting_id"),
 }
 
 

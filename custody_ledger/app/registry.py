@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Outcome, Tx
-from .handlers import agreements, custody, officers, subjects, watch
+from .handlers import accountability, agreements, custody, officers, subjects, watch
 
 Handler = Callable[[Tx, str, Any], Outcome]
 
@@ -54,4 +54,10 @@ HANDLERS: dict[str, Handler] = {
     "seal_person": subjects.court_order,
     "unseal_person": subjects.court_order,
     "expunge_person": subjects.court_order,
+    "record_cost": accountability.record_cost,
+    "record_complaint": accountability.record_complaint,
+    "refer_complaint": accountability.refer_complaint,
+    "close_complaint": accountability.close_complaint,
+    "record_steering_meeting": accountability.record_steering_meeting,
+    "publish_steering_minutes": accountability.publish_steering_minutes,
 }

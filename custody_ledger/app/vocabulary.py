@@ -13,11 +13,13 @@ import json
 import typing
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from custody_ledger.domain.commands import COMMANDS, ENVELOPE_RULES
 from custody_ledger.domain.declare import OMITTED, Bounds, FieldSpec, field_specs
+from custody_ledger.domain.parse import DECIMAL_PLACES
 from custody_ledger.domain.policy import Policy
 from custody_ledger.policy import default_policy
 
@@ -125,6 +127,8 @@ def _type(spec: FieldSpec) -> str:
         return "true or false"
     if base is int:
         return "whole number" + _bounds(spec.bounds)
+    if base is Decimal:
+        return f"number, at most {DECIMAL_PLACES} decimal places" + _bounds(spec.bounds)
     if base is date:
         return "date (YYYY-MM-DD)"
     if base is datetime:

@@ -14,18 +14,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
+from .accountability_model import ComplaintCategory, ComplaintOutcome, ComplaintReferral, CostKind, CostPayer
 from .declare import ID, ID_PATTERN, OMITTED, SCOPE_ID, SHORT, TEXT, ZONE, Bounds, Doc
 from .errors import Invalid
 from .ids import (
     AgencyId,
     AgreementId,
     BookingId,
+    ComplaintId,
+    CostId,
     FacilityId,
     FieldOfficeId,
     HoldId,
     OfficerId,
+    SteeringMeetingId,
     WarrantId,
 )
 from .model import (
@@ -550,6 +555,103 @@ class ExpungePerson:
     court_order: Annotated[str, TEXT, Doc(_ORDER, example="Harris County 2026-CV-1234, 2026-12-15")]
 
 
+# --- who pays, and who watches (issue 15): costs, complaints, steering committee meetings -----------------
+
+_ACCOUNTABILITY_DATES = "accountability.dates"
+_NOT_LATER = "Not after the day of the command's occurred_at (agency calendar)."
+
+
+@dataclass(frozen=True)
+class RecordCost:
+    """Record a cost of the program as a fact, with who bore it: officers' hours on program duties, hours people
+    were held under holds, training hours, or per-diem billed to or paid by ICE under an IGSA. The sources disagree
+    on who pays; the ledger keeps the facts, each with its payer."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (
+        "record.unique_id", "cost.measure", _ACCOUNTABILITY_DATES, "accountability.same_agency", "cost.per_diem_igsa",
+    )
+    cost_id: Annotated[CostId, ID, Doc("A new id for the cost record. " + _OWN_ID, example="AG-HARRIS.COST-1")]
+    agency_id: Annotated[AgencyId, ID, Doc("The agency whose program it is.", example="AG-HARRIS")]
+    kind: Annotated[CostKind, Doc("officer_hours, detention_hours and training_hours are counted in hours; "
+                                  "per_diem_billed and per_diem_paid in money, under an IGSA.")]
+    payer: Annotated[CostPayer, Doc("Who bore it: the agency, ICE, the state or another.")]
+    incurred_from: Annotated[date, Doc("The first day of the period it covers. " + _NOT_LATER)]
+    incurred_to: Annotated[date, Doc("The last day of the period (not before incurred_from). " + _NOT_LATER)]
+    hours: Annotated[Decimal | None, Bounds(ge=0, le=1_000_000), Doc(
+        "Hours, to the hundredth (7.25): required for the *_hours kinds, refused for per-diem (cost.measure).",
+        example=7.25)] = None
+    amount_cents: Annotated[int | None, Bounds(ge=0, le=10**15), Doc(
+        "The amount in US cents: required for per-diem; for hours, the cost in money when it is known.",
+        example=OMITTED)] = None
+    agreement_id: Annotated[AgreementId | None, ID, Doc(
+        "The agency's agreement it falls under; for per-diem, the agreement with an IGSA in force on incurred_to "
+        "(cost.per_diem_igsa).", example=OMITTED)] = None
+    hold_id: Annotated[HoldId | None, ID, Doc("The agency's hold it concerns, if one.", example=OMITTED)] = None
+    note: Annotated[str | None, TEXT, Doc(_NOTES, example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class RecordComplaint:
+    """Record a complaint about delegated functions received by the agency or ICE: when, about what, and against
+    which officer if one is named. Nothing of who complained: the ledger holds no complainant's data."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id", _ACCOUNTABILITY_DATES, "accountability.same_agency")
+    complaint_id: Annotated[ComplaintId, ID, Doc("A new id for the complaint. " + _OWN_ID,
+                                                 example="AG-HARRIS.CMP-1")]
+    agency_id: Annotated[AgencyId, ID, Doc("The agency whose program it concerns.", example="AG-HARRIS")]
+    received_on: Annotated[date, Doc("The day it was received. " + _NOT_LATER)]
+    category: Annotated[ComplaintCategory, Doc("What it is about, in a word (never a name or a story).")]
+    officer_id: Annotated[OfficerId | None, ID, Doc("The agency's officer it names, if one.",
+                                                    example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class ReferComplaint:
+    """Record that a complaint was referred to ICE's Office of Professional Responsibility or to the agency's
+    internal affairs, as the agreements require: to each once."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (_ACCOUNTABILITY_DATES, "lifecycle.complaint")
+    complaint_id: Annotated[ComplaintId, ID, Doc("The complaint.")]
+    referred_to: Annotated[ComplaintReferral, Doc("ice_opr (ICE's Office of Professional Responsibility) or "
+                                                  "internal_affairs (the agency's).")]
+    referred_on: Annotated[date, Doc("The day it was referred (not before it was received). " + _NOT_LATER)]
+
+
+@dataclass(frozen=True)
+class CloseComplaint:
+    """Record how a complaint ended: once."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (_ACCOUNTABILITY_DATES, "lifecycle.complaint")
+    complaint_id: Annotated[ComplaintId, ID, Doc("The complaint.")]
+    outcome: Annotated[ComplaintOutcome, Doc("The finding.")]
+    closed_on: Annotated[date, Doc("The day it was closed (not before it was received or referred). " + _NOT_LATER)]
+
+
+@dataclass(frozen=True)
+class RecordSteeringMeeting:
+    """Record a meeting of an agreement's steering committee, and the day its minutes were published if they were."""
+
+    refused_by: ClassVar[tuple[str, ...]] = ("record.unique_id", _ACCOUNTABILITY_DATES, "accountability.same_agency")
+    meeting_id: Annotated[SteeringMeetingId, ID, Doc("A new id for the meeting. " + _OWN_ID,
+                                                     example="AG-HARRIS.SC-2026-1")]
+    agency_id: Annotated[AgencyId, ID, Doc("The agency.", example="AG-HARRIS")]
+    agreement_id: Annotated[AgreementId, ID, Doc("The agency's agreement whose committee met.",
+                                                 example="AG-HARRIS.AGR-WSO")]
+    held_on: Annotated[date, Doc("The day it met. " + _NOT_LATER)]
+    minutes_published_on: Annotated[date | None, Doc(
+        "The day its minutes were published (not before held_on); omitted while they are not.",
+        example=OMITTED)] = None
+
+
+@dataclass(frozen=True)
+class PublishSteeringMinutes:
+    """Record that a steering committee meeting's minutes were published: once."""
+
+    refused_by: ClassVar[tuple[str, ...]] = (_ACCOUNTABILITY_DATES, "lifecycle.steering_minutes")
+    meeting_id: Annotated[SteeringMeetingId, ID, Doc("The meeting.")]
+    published_on: Annotated[date, Doc("The day the minutes were published (not before the meeting). " + _NOT_LATER)]
+
+
 # Commands that share a shape, for the domain functions that judge them alike.
 AgreementNotice = SuspendAgreement | ReinstateAgreement | TerminateAgreement
 CertificateNotice = SuspendCertificate | RevokeCertificate
@@ -595,6 +697,12 @@ COMMANDS: dict[str, type[Any]] = {
     "seal_person": SealPerson,
     "unseal_person": UnsealPerson,
     "expunge_person": ExpungePerson,
+    "record_cost": RecordCost,
+    "record_complaint": RecordComplaint,
+    "refer_complaint": ReferComplaint,
+    "close_complaint": CloseComplaint,
+    "record_steering_meeting": RecordSteeringMeeting,
+    "publish_steering_minutes": PublishSteeringMinutes,
 }
 
 ENVELOPE_FIELDS = ("command", "idempotency_key", "actor", "occurred_at")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from .accountability_model import ComplaintCategory, ComplaintOutcome, ComplaintReferral, CostKind, CostPayer
 from .ids import (
     AgencyId,
     AgreementId,
     BookingId,
+    ComplaintId,
+    CostId,
     FacilityId,
     FieldOfficeId,
     HoldId,
     OfficerId,
+    SteeringMeetingId,
     SubjectId,
     TrainingId,
     WarrantId,
@@ -553,6 +558,84 @@ class PersonExpunged(SubjectEvent):
     """The person's data key is destroyed with this event: the data cannot be read again, anywhere."""
 
 
+# --- who pays, and who watches (issue 15). The event names and fields are a contract with the per-agency
+# reports built from the ledger: every field is always present, null when unknown or not applicable.
+
+
+@dataclass(frozen=True)
+class CostRecorded:
+    """A cost of the program and who bore it; `hours` to the hundredth (a JSON number), `amount_cents` in US cents."""
+
+    cost_id: CostId
+    agency_id: AgencyId
+    kind: CostKind
+    payer: CostPayer
+    incurred_from: date
+    incurred_to: date
+    hours: Decimal | None
+    amount_cents: int | None
+    agreement_id: AgreementId | None
+    hold_id: HoldId | None
+    note: str | None
+
+    @property
+    def stream(self) -> str:
+        return f"cost:{self.cost_id}"
+
+
+@dataclass(frozen=True)
+class ComplaintEvent:
+    complaint_id: ComplaintId
+
+    @property
+    def stream(self) -> str:
+        return f"complaint:{self.complaint_id}"
+
+
+@dataclass(frozen=True)
+class ComplaintReceived(ComplaintEvent):
+    """No complainant's data, by design: what about, when, against which officer if one is named."""
+
+    agency_id: AgencyId
+    received_on: date
+    category: ComplaintCategory
+    officer_id: OfficerId | None
+
+
+@dataclass(frozen=True)
+class ComplaintReferred(ComplaintEvent):
+    referred_to: ComplaintReferral
+    referred_on: date
+
+
+@dataclass(frozen=True)
+class ComplaintClosed(ComplaintEvent):
+    outcome: ComplaintOutcome
+    closed_on: date
+
+
+@dataclass(frozen=True)
+class SteeringMeetingEvent:
+    meeting_id: SteeringMeetingId
+
+    @property
+    def stream(self) -> str:
+        return f"steering_meeting:{self.meeting_id}"
+
+
+@dataclass(frozen=True)
+class SteeringMeetingHeld(SteeringMeetingEvent):
+    agency_id: AgencyId
+    agreement_id: AgreementId
+    held_on: date
+    minutes_published_on: date | None
+
+
+@dataclass(frozen=True)
+class SteeringMinutesPublished(SteeringMeetingEvent):
+    published_on: date
+
+
 EVENT_TYPES: dict[str, type[Any]] = {
     "field_office_registered": FieldOfficeRegistered,
     "agency_registered": AgencyRegistered,
@@ -598,6 +681,12 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "person_sealed": PersonSealed,
     "person_unsealed": PersonUnsealed,
     "person_expunged": PersonExpunged,
+    "cost_recorded": CostRecorded,
+    "complaint_received": ComplaintReceived,
+    "complaint_referred": ComplaintReferred,
+    "complaint_closed": ComplaintClosed,
+    "steering_meeting_held": SteeringMeetingHeld,
+    "steering_minutes_published": SteeringMinutesPublished,
 }
 
 EVENT_NAMES: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}

@@ -12,3 +12,6 @@ BookingId = NewType("BookingId", str)
 WarrantId = NewType("WarrantId", str)
 HoldId = NewType("HoldId", str)
 SubjectId = NewType("SubjectId", str)  # a person, opaque: the ledger never holds who they are
+CostId = NewType("CostId", str)
+ComplaintId = NewType("ComplaintId", str)
+SteeringMeetingId = NewType("SteeringMeetingId", str)

@@ -12,6 +12,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -55,7 +56,7 @@ def _check_bounds(value: object, bounds: Bounds, path: str) -> None:
             raise Invalid(f"{path} must be at most {bounds.max_length} characters", field=path)
         if bounds.pattern is not None and re.search(bounds.pattern, value) is None:
             raise Invalid(f"{path} must be {bounds.what or 'of the form ' + bounds.pattern}", field=path)
-    elif isinstance(value, int) and not isinstance(value, bool) and (
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool) and (
             (bounds.ge is not None and value < bounds.ge) or (bounds.le is not None and value > bounds.le)):
         raise Invalid(f"{path} must be from {bounds.ge} to {bounds.le}", field=path)
 
@@ -72,6 +73,10 @@ def to_primitive(value: object) -> Any:
         return format_instant(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # A JSON number: whole numbers as integers; at most two decimal places (_decimal) otherwise, which a
+        # double's shortest form (RFC 8785's number form) writes and reads back exactly.
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
@@ -182,6 +187,24 @@ def _int(value: object, path: str) -> int:
     return value
 
 
+# Decimal places a fractional quantity may carry (hours of duty to the hundredth): few enough that the JSON
+# number, a double, holds it exactly however it is read back.
+DECIMAL_PLACES = 2
+
+
+def _decimal(value: object, path: str) -> Decimal:
+    """A JSON number kept exactly: 7.25 hours is 7.25, never 7.249999; more than two decimal places is refused
+    rather than rounded."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise Invalid(f"{path} must be a number", field=path)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    exponent = number.normalize().as_tuple().exponent if number.is_finite() else "n"
+    if not isinstance(exponent, int) or exponent < -DECIMAL_PLACES or abs(number) >= 10**12:
+        raise Invalid(f"{path} must be a number with at most {DECIMAL_PLACES} decimal places, got {value!r}",
+                      field=path)
+    return number
+
+
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"{path} must be true or false", field=path)
@@ -204,6 +227,7 @@ def _date(value: object, path: str) -> date:
 _SCALARS: dict[Any, Callable[[object, str], Any]] = {
     str: _str,
     int: _int,
+    Decimal: _decimal,
     bool: _bool,
     date: _date,
     datetime: parse_instant,

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from custody_ledger.domain import accountability as ac
+from custody_ledger.domain import accountability_model as acm
 from custody_ledger.domain import agreements as ag
 from custody_ledger.domain import amendments as am
 from custody_ledger.domain import custody as cu
@@ -78,6 +80,9 @@ KINDS: dict[str, Kind] = {
     "alert_acknowledgement": Kind(s.alert_acknowledgements, m.AlertAcknowledgement, ("alert_id", "user_id")),
     "alert_route": Kind(s.alert_routes, m.AlertRoute, ("route_id",)),
     "subject": Kind(s.subjects, m.Subject, ("subject_id",)),
+    "cost": Kind(s.costs, acm.Cost, ("cost_id",)),
+    "complaint": Kind(s.complaints, acm.Complaint, ("complaint_id",)),
+    "steering_meeting": Kind(s.steering_meetings, acm.SteeringMeeting, ("meeting_id",)),
 }
 
 Evolve = Callable[[Any, Any, datetime, str], Any]
@@ -135,6 +140,11 @@ PROJECTORS: dict[str, tuple[tuple[str, Evolve], ...]] = {
     "alert_route_removed": (("alert_route", _plain(wa.evolve_route)),),
     **{name: (("subject", _timed(su.evolve_subject)),)
        for name in ("person_sealed", "person_unsealed", "person_expunged")},
+    "cost_recorded": (("cost", _plain(ac.evolve_cost)),),
+    **{name: (("complaint", _plain(ac.evolve_complaint)),)
+       for name in ("complaint_received", "complaint_referred", "complaint_closed")},
+    **{name: (("steering_meeting", _plain(ac.evolve_steering_meeting)),)
+       for name in ("steering_meeting_held", "steering_minutes_published")},
 }
 
 

@@ -248,6 +248,45 @@ flags = sa.Table(
     sa.Column("seconds", sa.BigInteger),
 )
 
+# --- who pays, and who watches (issue 15) ----------------------------------------------------------------
+
+costs = sa.Table(
+    "costs", metadata,
+    _id("cost_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("payer", sa.String(10), nullable=False),
+    sa.Column("incurred_from", sa.Date, nullable=False),
+    sa.Column("incurred_to", sa.Date, nullable=False),
+    sa.Column("hours_hundredths", sa.BigInteger),  # 7.25 hours: 725, exact on every backend
+    sa.Column("amount_cents", sa.BigInteger),
+    _id("agreement_id"),
+    _id("hold_id"),
+    sa.Column("note", sa.Text),
+)
+
+complaints = sa.Table(
+    "complaints", metadata,
+    _id("complaint_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("category", sa.String(20), nullable=False),
+    _id("officer_id"),
+    sa.Column("ice_opr_referred_on", sa.Date),
+    sa.Column("internal_affairs_referred_on", sa.Date),
+    sa.Column("outcome", sa.String(20)),
+    sa.Column("closed_on", sa.Date),
+)
+
+steering_meetings = sa.Table(
+    "steering_meetings", metadata,
+    _id("meeting_id", primary_key=True),
+    _id("agency_id", nullable=False, index=True),
+    _id("agreement_id", nullable=False),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("minutes_published_on", sa.Date),
+)
+
 # --- people (issue 10): the ledger names a person only by an opaque subject id and a keyed commitment -----
 
 subjects = sa.Table(

@@ -90,6 +90,12 @@ POST remove_alert_route             403/403 200/404 403/403 403/403 200/404 404/
 POST seal_person                    403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST unseal_person                  403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
 POST expunge_person                 403/403 200/404 403/403 403/403 403/403 403/403 403/403 403/403 401/401
+POST record_cost                    403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST record_complaint               403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST refer_complaint                403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST close_complaint                403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST record_steering_meeting        403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
+POST publish_steering_minutes       403/403 200/404 403/403 403/403 200/404 404/200 200/200 403/403 401/401
 POST /imports/ice-agreements        403/403 403/403 403/403 403/403 403/403 403/403 200/200 403/403 401/401
 GET /exports/ledger                 403/403 403/403 403/403 403/403 403/403 403/403 200/200 200/200 401/401
 GET /exports/{what}                 403/403 200/200 403/403 200/200 200/200 200/200 200/200 200/200 401/401
@@ -97,6 +103,8 @@ GET /exports/{what}                 403/403 200/200 403/403 200/200 200/200 200/
 # Imports and exports (issue 13): an edition of ICE's list is the program administrator's to import; the ledger
 # goes to the administrator and the auditor; a table to every role that reads an agency's records as a whole,
 # each seeing its own agencies' rows (tests/api/test_interop_api.py).
+# Costs, complaints and steering committee meetings (issue 15): the agency's own administrator, the supervisors of
+# its field office and the program administrator record them.
 # record_alert is the watchdog's alone. A field office's route is its supervisors' (and the program's), never
 # an agency's.
 # The JEM functions (interview_status, issue_detainer, enter_ice_data) are a certified officer's only, and
@@ -117,6 +125,7 @@ DELETE /auth/sessions?user_id=other 403/401 403/401 403/401 403/401 403/401 403/
 OBJECTS = {side: {"agency": f"AG-{side}", "fo": AGENCIES[f"AG-{side}"][0], "officer": f"OFF-{side}",
                   "agreement": f"AGR-AG-{side}-WSO", "booking": f"BK-H-{side}", "warrant": f"WR-BK-H-{side}",
                   "hold": f"H-{side}", "alert": f"H-{side}:24h", "route": f"R-{side}",
+                  "complaint": f"CMP-{side}", "meeting": f"SC-{side}",
                   "what": "holds" if side == "A" else "officers"} for side in SIDES}
 
 
@@ -199,7 +208,19 @@ OWN: dict[str, tuple[str, Prepare]] = {
     "seal_person": ("booking", _booking),
     "unseal_person": ("booking", lambda w, i, s: _sealed(w, i, s)),
     "expunge_person": ("booking", _booking),
+    "refer_complaint": ("complaint", lambda w, i, s: _complaint(w, i, s)),
+    "close_complaint": ("complaint", lambda w, i, s: _complaint(w, i, s)),
+    "publish_steering_minutes": ("meeting", lambda w, i, s: _meeting(w, i, s)),
 }
+
+
+def _complaint(w: World, ident: str, side: str) -> None:
+    w.ok("record_complaint", complaint_id=ident, agency_id=f"AG-{side}", received_on="2026-03-01", category="other")
+
+
+def _meeting(w: World, ident: str, side: str) -> None:
+    w.ok("record_steering_meeting", meeting_id=ident, agency_id=f"AG-{side}", agreement_id=f"AGR-AG-{side}-WSO",
+         held_on="2026-03-01")
 
 
 def _delisted(w: World, ident: str, side: str) -> None:
@@ -289,6 +310,16 @@ BODIES: dict[str, Body] = {
     "seal_person": lambda c: {"booking_id": _own(c), "court_order": "Sealing order 2"},
     "unseal_person": lambda c: {"booking_id": _own(c), "court_order": "Order lifting the seal"},
     "expunge_person": lambda c: {"booking_id": _own(c), "court_order": "Expunction order"},
+    "record_cost": lambda c: {"cost_id": f"AG-{c.side}.COST-{c.role}", "agency_id": f"AG-{c.side}",
+                              "kind": "officer_hours", "payer": "agency", "incurred_from": "2026-03-01",
+                              "incurred_to": "2026-03-01", "hours": 1.5},
+    "record_complaint": lambda c: {"complaint_id": f"AG-{c.side}.CMP-{c.role}", "agency_id": f"AG-{c.side}",
+                                   "received_on": "2026-03-01", "category": "language_access"},
+    "refer_complaint": lambda c: {"complaint_id": _own(c), "referred_to": "ice_opr", "referred_on": "2026-03-02"},
+    "close_complaint": lambda c: {"complaint_id": _own(c), "outcome": "unfounded", "closed_on": "2026-03-02"},
+    "record_steering_meeting": lambda c: {"meeting_id": f"AG-{c.side}.SC-{c.role}", "agency_id": f"AG-{c.side}",
+                                          "agreement_id": OBJECTS[c.side]["agreement"], "held_on": "2026-03-01"},
+    "publish_steering_minutes": lambda c: {"meeting_id": _own(c), "published_on": "2026-03-02"},
 }
 
 
@@ -299,6 +330,8 @@ def _prepare(w: World) -> None:
         booked_with_warrant(w, f"S-{side}", agency=f"AG-{side}")  # booking S-A, warrant WR-S-A
         w.ok("release_from_criminal_custody", at=w.later(minutes=5), booking_id=f"S-{side}", reason="bail")
         _route(w, f"R-{side}", side)
+        _complaint(w, f"CMP-{side}", side)
+        _meeting(w, f"SC-{side}", side)
     for case in CASES:
         command = case.route.split()[1]
         if command in OWN and case.status == 200:
@@ -523,3 +556,28 @@ def test_the_ids_a_caller_creates_are_its_agencys_own_so_no_answer_tells_of_anot
     again = api.command(command, user, **{**body, field: "AG-A.NEW-1"})
     # Within the caller's own namespace a taken id is its own agency's record: the rule answers as for any.
     assert (mine.status_code, again.status_code, again.json().get("rule_id")) == (200, 409, "record.unique_id")
+
+
+OTHER_AGENCYS_RECORDS = [
+    ("record_cost", "admin-a", {"cost_id": "AG-A.COST-X", "agency_id": "AG-A", "kind": "detention_hours",
+                                "payer": "agency", "incurred_from": "2026-03-01", "incurred_to": "2026-03-01",
+                                "hours": 2}, "hold_id", "H-B"),
+    ("record_cost", "sup-fo1", {"cost_id": "AG-A.COST-Y", "agency_id": "AG-A", "kind": "officer_hours",
+                                "payer": "ice", "incurred_from": "2026-03-01", "incurred_to": "2026-03-01",
+                                "hours": 2}, "agreement_id", "AGR-AG-B-WSO"),
+    ("record_complaint", "admin-a", {"complaint_id": "AG-A.CMP-X", "agency_id": "AG-A", "received_on": "2026-03-01",
+                                     "category": "other"}, "officer_id", "OFF-B"),
+    ("record_steering_meeting", "sup-fo1", {"meeting_id": "AG-A.SC-X", "agency_id": "AG-A",
+                                            "held_on": "2026-03-01"}, "agreement_id", "AGR-AG-B-WSO"),
+]
+
+
+@pytest.mark.parametrize(("command", "user", "body", "field", "theirs"), OTHER_AGENCYS_RECORDS)
+def test_naming_a_record_outside_the_callers_scope_is_answered_as_if_it_did_not_exist(
+        api: Api, command: str, user: str, body: dict[str, Any], field: str, theirs: str) -> None:
+    """Issue 15 with issue 11: a cost, complaint or meeting that names another agency's hold, agreement or officer
+    gets the answer an id no one holds gets, so it tells nothing of that agency's records."""
+    answers = [(r.status_code, r.json()["detail"].replace(name, "<id>"))
+               for r, name in ((api.command(command, user, **{**body, field: theirs}), theirs),
+                               (api.command(command, user, **{**body, field: "NEVER-USED-9"}), "NEVER-USED-9"))]
+    assert answers[0] == answers[1] and answers[0][0] == 404, answers

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from custody_ledger.ledger.schema import bookings, field_offices, holds, warrants
+from custody_ledger.ledger.schema import bookings, costs, field_offices, holds, warrants
 from custody_ledger.ledger.verify import verify_projections
 from tests.support.world import World, open_hold
 
@@ -65,3 +65,23 @@ def test_a_deleted_and_an_invented_row_are_named(world: World, engine: Engine) -
     assert d is not None
     assert (d.table, d.key, d.column, d.live, d.rebuilt) == (
         "field_offices", {"field_office_id": "FO-0"}, None, "present", "absent")
+
+
+def test_costs_complaints_and_meetings_rebuild_and_an_edited_cost_is_named(world: World, engine: Engine) -> None:
+    """Issue 15: the accountability projections fold from their events like every other (hours to the hundredth)."""
+    open_hold(world, "H-1", "OFF-1")
+    day = world.clock.date().isoformat()
+    world.ok("record_cost", cost_id="C-1", agency_id="AG-A", kind="detention_hours", payer="agency",
+             incurred_from=day, incurred_to=day, hours=3.25, hold_id="H-1", agreement_id="AGR-AG-A-WSO")
+    world.ok("record_complaint", complaint_id="CMP-1", agency_id="AG-A", received_on=day, category="other",
+             officer_id="OFF-1")
+    world.ok("refer_complaint", complaint_id="CMP-1", referred_to="internal_affairs", referred_on=day)
+    world.ok("close_complaint", complaint_id="CMP-1", outcome="exonerated", closed_on=day)
+    world.ok("record_steering_meeting", meeting_id="SC-1", agency_id="AG-A", agreement_id="AGR-AG-A-WSO", held_on=day)
+    world.ok("publish_steering_minutes", meeting_id="SC-1", published_on=day)
+    untouched = verify_projections(engine)
+    with engine.begin() as conn:
+        conn.execute(costs.update().where(costs.c.cost_id == "C-1").values(hours_hundredths=300))
+    d = verify_projections(engine).difference
+    assert (untouched.ok, d is not None and (d.table, d.key, d.column, d.live, d.rebuilt)) == (
+        True, ("costs", {"cost_id": "C-1"}, "hours_hundredths", 300, 325))

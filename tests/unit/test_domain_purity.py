@@ -10,7 +10,7 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "custody_ledger" / "domain"
 ALLOWED = {"__future__", "collections", "dataclasses", "datetime", "enum", "functools", "re", "types", "typing",
-           "zoneinfo", "calendar", "itertools", "bisect", "math"}
+           "zoneinfo", "calendar", "itertools", "bisect", "math", "decimal"}  # decimal: exact hours (issue 15)
 SOURCES = sorted(DOMAIN.glob("*.py"))
 
 
