@@ -165,3 +165,40 @@ def test_the_programs_growth_by_model_agrees_with_the_agreements_as_of_each_mont
     ends = {"2025-03": date(2025, 3, 31), "2025-04": date(2025, 4, 30), "2025-05": date(2025, 5, 31)}
     assert listed == {m: sum(1 for x in listings.as_of(engine, d) if x["listed"]) for m, d in ends.items()}
     assert listed == {"2025-03": 6, "2025-04": 8, "2025-05": 9}
+
+
+def test_costs_by_payer_complaints_and_steering_meetings_are_counted_per_agency(
+        engine: Engine, policy: Policy) -> None:
+    """Costs: detention 30.5 h borne by the agency (and $91.50), officer hours 1.75 + 2.25 by the agency, training
+    8 h by ICE, an IGSA per-diem of $120 billed to ICE. Complaints: two received (use of force, other), one
+    referred to ICE's OPR and to internal affairs, one closed not sustained. One steering meeting, its minutes
+    published a week later."""
+    w = World(engine, policy)
+    build_agency(w, "AG-A", igsa=True)
+    day = "2026-03-10"
+    at = _z("2026-03-12T15:00:00+00:00")
+    for cost_id, kind, payer, extra in (
+            ("C1", "detention_hours", "agency", {"hours": 30.5, "amount_cents": 9150}),
+            ("C2", "officer_hours", "agency", {"hours": 1.75}), ("C3", "officer_hours", "agency", {"hours": 2.25}),
+            ("C4", "training_hours", "ice", {"hours": 8}),
+            ("C5", "per_diem_billed", "ice", {"amount_cents": 12000, "agreement_id": "AGR-AG-A-WSO"})):
+        w.ok("record_cost", at=at, cost_id=cost_id, agency_id="AG-A", kind=kind, payer=payer, incurred_from=day,
+             incurred_to=day, **extra)
+    for complaint, category in (("CP1", "use_of_force"), ("CP2", "other")):
+        w.ok("record_complaint", at=at, complaint_id=complaint, agency_id="AG-A", received_on=day, category=category)
+    w.ok("refer_complaint", at=at, complaint_id="CP1", referred_to="ice_opr", referred_on="2026-03-11")
+    w.ok("refer_complaint", at=at, complaint_id="CP1", referred_to="internal_affairs", referred_on="2026-03-11")
+    w.ok("close_complaint", at=at, complaint_id="CP2", outcome="not_sustained", closed_on="2026-03-12")
+    w.ok("record_steering_meeting", at=at, meeting_id="SM1", agency_id="AG-A", agreement_id="AGR-AG-A-WSO",
+         held_on="2026-03-05")
+    w.ok("publish_steering_minutes", at=at, meeting_id="SM1", published_on="2026-03-12")
+    got = {k: v for k, v in _figures(engine).items() if k[0] == "AG-A" and k[2] == "2026-03"}
+    assert {k[3:]: v for k, v in got.items() if k[3].startswith("cost")} == {
+        ("cost_hours", "detention_hours:agency"): 30.5, ("cost_hours", "officer_hours:agency"): 4.0,
+        ("cost_hours", "training_hours:ice"): 8.0, ("cost_usd", "detention_hours:agency"): 91.5,
+        ("cost_usd", "per_diem_billed:ice"): 120.0}
+    assert {k[3:]: v for k, v in got.items() if k[3].startswith(("complaints", "steering"))} == {
+        ("complaints_received", "use_of_force"): 1, ("complaints_received", "other"): 1,
+        ("complaints_referred", "ice_opr"): 1, ("complaints_referred", "internal_affairs"): 1,
+        ("complaints_closed", "not_sustained"): 1, ("steering_meetings_held", ""): 1,
+        ("steering_minutes_published", ""): 1}
