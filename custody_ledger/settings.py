@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     checkpoint_origin: str = Field("custody-ledger.local/ledger", min_length=1, pattern=r"^[^\s+]+$")
     witness_url: str | None = None
     # Issue 15: the reports' columnar copy of the ledger (reports/columnar.py). Unset: beside a SQLite database
-    # file; on PostgreSQL a report without it builds its copy in memory each time.
+    # file; for PostgreSQL in the user's cache folder (~/.cache/custody-ledger/).
     reports_cache: Path | None = None
     # Issue 15: the public transparency report suppresses every count below this (and what would reveal it).
     transparency_threshold: int = Field(11, ge=2, le=1000)

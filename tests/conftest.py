@@ -13,6 +13,15 @@ from custody_ledger.policy import default_policy
 from tests.support.backends import PostgresTemplate, SqliteTemplate
 
 
+@pytest.fixture(scope="session", autouse=True)
+def report_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The reports' copies of PostgreSQL test databases go to a temporary cache folder, not the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def policy() -> Policy:
     return default_policy()

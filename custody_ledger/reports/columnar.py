@@ -6,15 +6,16 @@ copy is built from the events, never from the projections, and every fact row ke
 of the event it came from: a report computed "through event N" filters `seq <= N`, so the same range gives
 the same figures whatever was appended since (issue 15 point 4), and the copy is only ever appended to.
 
-The copy is a cache: a DuckDB file beside a SQLite database (`<database>.reports.duckdb`) or where the
-setting `reports_cache` says, rebuilt from the events when it is missing, of an older shape, or of
-another ledger (its first or last event's hash no longer matches). One process at a time updates and
-reads it (a lock file beside it); with no file it lives in memory for one report.
+The copy is a cache: a DuckDB file beside a SQLite database (`<database>.reports.duckdb`), in the user's
+cache folder for a PostgreSQL database, or where the setting `reports_cache` says; rebuilt from the events
+when it is missing, of an older shape, or of another ledger (its first or last event's hash no longer
+matches). One process at a time updates and reads it (a lock file beside it).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -210,13 +211,17 @@ def _insert(table: str, kinds: tuple[str, ...], columns: dict[str, str]) -> str:
 
 
 def cache_path(engine: Engine, settings: Settings) -> Path | None:
-    """Where the copy of this database lives: the setting, else beside a SQLite file; None keeps it in memory."""
+    """Where the copy of this database lives: the setting; else beside a SQLite file, or for a server's database
+    in the user's cache folder under a name derived from its URL (no password); None (in memory) for an
+    in-memory SQLite database."""
     if settings.reports_cache is not None:
         return settings.reports_cache
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return Path(f"{database}.reports.duckdb")
-    return None
+    if engine.dialect.name == "sqlite":
+        return Path(f"{database}.reports.duckdb") if database and database != ":memory:" else None
+    shown = engine.url.render_as_string(hide_password=True)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "custody-ledger" / f"{database}-{hashlib.sha256(shown.encode()).hexdigest()[:16]}.reports.duckdb"
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,6 +16,8 @@ from typer.testing import CliRunner
 
 from custody_ledger.cli import app
 from custody_ledger.domain.policy import Policy
+from custody_ledger.reports import columnar
+from custody_ledger.settings import Settings
 from tests.support.world import World, build_agency, certified_officer, open_hold
 
 RUNNER = CliRunner()
@@ -101,3 +104,17 @@ def test_the_copy_beside_a_sqlite_file_is_rebuilt_for_another_ledger(tmp_path: P
     second = RUNNER.invoke(app, ["report", "oversight", *PERIOD, "--format", "csv", "--db", str(path)]).stdout
     assert (Path(f"{path}.reports.duckdb").exists(), "AG-A" in first, "AG-A" in second, "AG-B" in second) == (
         True, True, False, True)
+
+
+def test_the_copy_is_kept_between_reports_and_only_appended_to(world: World, db_url: str, engine: Engine) -> None:
+    path = columnar.cache_path(engine, Settings())
+    assert path is not None
+    RUNNER.invoke(app, ["report", "oversight", *PERIOD, "--format", "csv", "--db", db_url])
+    with duckdb.connect(str(path)) as con:
+        first = columnar.Mirror(con).through
+    open_hold(world, "H8", "OFF-1", released_at=datetime(2026, 3, 21, 12, tzinfo=UTC))
+    RUNNER.invoke(app, ["report", "oversight", *PERIOD, "--format", "csv", "--db", db_url])
+    with duckdb.connect(str(path)) as con:
+        later = columnar.Mirror(con).through
+        holds = con.execute("SELECT count(*), count(DISTINCT seq) FROM holds").fetchone()
+    assert (path.exists(), later.through > first.through, holds) == (True, True, (4, 4))
