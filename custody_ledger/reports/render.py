@@ -125,8 +125,10 @@ def page(template: str, **context: Any) -> bytes:
 
 
 def to_pdf(html: bytes) -> bytes:
-    import weasyprint  # the real renderer, only for PDF
-
+    try:
+        import weasyprint  # the real renderer, only for PDF
+    except OSError as exc:  # WeasyPrint loads Pango from the system when imported
+        raise ValueError(f"PDF needs Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
     return bytes(weasyprint.HTML(string=html.decode()).write_pdf())
 
 
