@@ -118,3 +118,16 @@ def test_the_copy_is_kept_between_reports_and_only_appended_to(world: World, db_
         later = columnar.Mirror(con).through
         holds = con.execute("SELECT count(*), count(DISTINCT seq) FROM holds").fetchone()
     assert (path.exists(), later.through > first.through, holds) == (True, True, (4, 4))
+
+
+def test_the_report_names_the_first_signed_checkpoint_covering_its_range(world: World, db_url: str,
+                                                                          tmp_path: Path) -> None:
+    key, log = tmp_path / "ckpt.key", tmp_path / "checkpoints.log"
+    assert RUNNER.invoke(app, ["checkpoint-key", "new", str(key), "--name", "custody-ledger.test/r"]).exit_code == 0
+    env = {"CUSTODY_LEDGER_CHECKPOINT_KEY_FILE": str(key), "CUSTODY_LEDGER_CHECKPOINT_LOG": str(log)}
+    before = RUNNER.invoke(app, ["report", "oversight", *PERIOD, "--format", "csv", "--db", db_url], env=env)
+    assert RUNNER.invoke(app, ["checkpoint", "--db", db_url, "--key", str(key), "--log", str(log)]).exit_code == 0
+    after = RUNNER.invoke(app, ["report", "oversight", *PERIOD, "--format", "csv", "--db", db_url], env=env)
+    size = _provenance(after.stdout)["ledger_events"].split("-")[1]
+    assert (_provenance(before.stdout)["checkpoint"], _provenance(after.stdout)["checkpoint"].split(" ")[:3]) == (
+        "none covering this range", ["custody-ledger.test/r", "size", size])
