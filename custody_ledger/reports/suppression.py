@@ -192,10 +192,10 @@ class _Graph:
             col_totals={c: shown[n_cells + len(self.rows) + k] for k, c in enumerate(self.cols)},
             total=shown[-1])
 
-    def residual(self, values: Sequence[int], hidden: set[int], without: int) -> list[_Arc]:
-        """How the hidden figures other than `without` can move: each may grow without limit (a capacity
-        above any finite cut stands for that) and shrink to 1, the least a suppressed count can be."""
-        unlimited = sum(values[i] for i in hidden) + 1
+    def residual(self, values: Sequence[int], hidden: set[int], without: int, unlimited: int) -> list[_Arc]:
+        """How the hidden figures other than `without` can move: each may grow without limit (`unlimited`, a
+        capacity above every shrinking capacity together and above any amount asked, stands for that) and
+        shrink to 1, the least a suppressed count can be."""
         arcs: list[_Arc] = []
         for i in sorted(hidden - {without}):
             tail, head = self.ends[i]
@@ -208,16 +208,18 @@ class _Graph:
         """Whether hidden figure i could, for all the published figures show, be at least the threshold
         and be another value than its own (the rule of the module docstring)."""
         tail, head = self.ends[i]
-        arcs = self.residual(values, hidden, i)
         need = max(threshold - values[i], 1)
+        # Above the hidden figures' sum (every shrinking capacity together) and above `need`: a table whose
+        # hidden figures are all small can still let one grow without limit, along figures that all grow.
+        arcs = self.residual(values, hidden, i, sum(values[j] for j in hidden) + need + 1)
         if _max_flow(self.size, arcs, head, tail, need)[0] >= need:
             return True
         return values[i] >= threshold and values[i] > 1 and _max_flow(self.size, arcs, tail, head, 1)[0] >= 1
 
     def range(self, values: Sequence[int], hidden: set[int], i: int) -> tuple[int, int | None]:
         tail, head = self.ends[i]
-        arcs = self.residual(values, hidden, i)
         unlimited = sum(values[j] for j in hidden) + 1
+        arcs = self.residual(values, hidden, i, unlimited)
         up = _max_flow(self.size, arcs, head, tail, unlimited)[0]
         down = _max_flow(self.size, arcs, tail, head, values[i] - 1)[0]
         # A flow that reaches the capacity standing for "no limit" found a path of growing figures only.

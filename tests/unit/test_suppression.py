@@ -301,3 +301,14 @@ def key_of(figure: Figure) -> Key:
         return ("col", figure.col)
     return ("total",)
 
+
+
+@pytest.mark.parametrize("values", [[[1, 0]], [[0, 1]], [[1]], [[1, 0], [0, 0]], [[2, 0, 0]]])
+def test_a_table_whose_every_nonzero_figure_is_small_is_protected_without_a_complement(
+        values: list[list[int]]) -> None:
+    """Found in the browser tests: every nonzero figure is hidden already and they can only grow together.
+    The capacity standing for "without limit" must exceed what is asked of it, or protect() sees no way to
+    grow and finds nothing left to hide."""
+    counts, rows, cols = grid(values)
+    table = protect(counts, rows, cols, 11)
+    assert (determined(table, 11), {v for v in published(table).values() if v}) == ({}, set())
