@@ -170,6 +170,8 @@ def figures(mirror: Mirror, through: int, period: tuple[date, date], agency_id: 
     One statement (every measure a branch of one UNION ALL, sorted by DuckDB): DuckDB plans and runs it at
     once on all cores, where thirty statements would each pay their own start."""
     define(mirror, through)
+    if agency_id is not None and not mirror.sql("SELECT 1 FROM f_agency WHERE agency_id = ?", [agency_id]):
+        raise ValueError(f"--agency: no agency {agency_id} in ledger events 1..{through}")
     branches = [f"SELECT '{section}', '{measure}', '{unit}', * FROM ({query}) t(agency_id, model, month, key, value)"
                 for section, measure, unit, query in QUERIES]
     if agency_id is None:

@@ -74,7 +74,7 @@ def test_html_and_pdf_carry_the_charts_and_parquet_the_rows(world: World, db_url
 @pytest.mark.parametrize(("args", "named"), [
     (["--format", "pdf"], "--out"), (["--format", "parquet"], "--out"),
     (["--from", "2026-04-01", "--to", "2026-03-01"], "--to"),
-    (["--from", "2026-13-01", "--to", "2026-12-31"], "--from"),
+    (["--from", "2026-13-01", "--to", "2026-12-31"], "--from"), (["--agency", "AG-NOPE"], "--agency"),
 ])
 def test_bad_options_are_refused_naming_the_option(world: World, db_url: str, args: list[str], named: str) -> None:
     full = args if "--from" in args else [*PERIOD, *args]
