@@ -15,7 +15,7 @@ export CUSTODY_LEDGER_DB="${CUSTODY_LEDGER_DB:-$PWD/demo.db}"
 echo "To use the command line on this database, run first:"
 echo "  export CUSTODY_LEDGER_DB=$CUSTODY_LEDGER_DB"
 if [ "$CUSTODY_LEDGER_DB" = "$PWD/demo.db" ]; then
-  rm -f demo.db demo.db-wal demo.db-shm demo.db.watch.lock
+  rm -f demo.db demo.db-wal demo.db-shm demo.db.watch.lock demo.db.reports.duckdb demo.db.reports.duckdb.*
   .venv/bin/custody-ledger init
   echo "seeding two years of synthetic 287(g) history into demo.db (about half a minute) ..."
   .venv/bin/custody-ledger seed
