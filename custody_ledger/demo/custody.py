@@ -196,6 +196,7 @@ def _serve(world: World, agency: Agency, warrant_id: str, released: int) -> bool
                         {"warrant_id": warrant_id, "reason": rng.choice(CANCEL_REASONS)})
     staged = STAGED_PAST_LIMIT if reason == "limit_reached" else ""
     world.sink.push(ended, command, actor, {"hold_id": hold_id, **payload}, staged=staged)
+    agency.held.append((released, ended))  # the clock started at the release; costed with its month (oversight.py)
     world.plain_holds += 0 if igsa else 1
     world.limit_releases += 1 if reason == "limit_reached" else 0
     return True

@@ -3,8 +3,11 @@
 The program is planned first (field offices, agencies, agreements, each officer's way to a
 certificate); then bookings arrive as a Poisson process and each schedules its own future (warrant,
 release, arrest, transfer) on one heap, drained in time order up to the next arrival, so the stream is
-produced as it is read. Everything comes from one `random.Random(seed)` and from `now`: never the wall
-clock, never the global generator.
+produced as it is read. Who pays and who watches (oversight.py) rides along: each agency's costs are
+pushed month by month once the arrivals have passed a month's end, its complaints and committee meetings
+when the program is planned. Everything comes from `random.Random(seed)` (the oversight records from a
+second stream of the same seed, so the rest of the history is what it was without them) and from `now`:
+never the wall clock, never the global generator.
 
 The stream obeys the rules of policy/default.yaml, judged as of each act (officers act only while
 certified, under an agreement in force, with training renewed by a yearly refresher), except where
@@ -27,6 +30,7 @@ from datetime import datetime
 from itertools import accumulate, islice
 
 from .custody import booking, open_holds
+from .oversight import close_months, plan
 from .places import PLACES
 from .program import setup
 from .world import DAY, Sink, Timed, World, align, epoch, iso
@@ -46,9 +50,10 @@ def generate(
         raise ValueError("years must be positive and bookings_per_agency_month not negative")
     end = epoch(now)
     start = align(end - int(years * 365.25 * DAY))
-    world = World(random.Random(seed), Sink(end), start, end, min(1.0, years))
+    world = World(random.Random(seed), Sink(end), start, end, min(1.0, years), random.Random(f"oversight-{seed}"))
     setup(world, agencies)
     open_holds(world)
+    plan(world)
     return _envelopes(seed, _arrivals(world, bookings_per_agency_month))
 
 
@@ -82,7 +87,9 @@ def _arrivals(world: World, per_month: int) -> Iterator[Timed]:
         booked = align(int(clock))
         if booked > world.now:
             break
+        close_months(world, booked)
         yield from world.sink.until(booked)
         booking(world, rng.choices(world.agencies, cum_weights=cumulative)[0], booked)
+    close_months(world, world.now)
     yield from world.sink.until(world.now)
 

@@ -222,6 +222,7 @@ def _train(world: World, agency: Agency, agreement: Agreement, officer_id: str, 
                 return None
             if not world.sink.push(at, "record_training", agency.supervisor, payload):
                 return None
+            agency.courses.append((at, finished, hours))
             recorded, completed = at, finished
             at += 7 * DAY if hours == 40 else 2 * DAY
             finished = day_of(at) - timedelta(days=1)
@@ -289,6 +290,7 @@ def _refreshers(world: World, agency: Agency, model: str, officer_id: str, train
                             "completed_on": completed.isoformat(), "exam_score": rng.randint(74, 100)}
         if not world.sink.push(at, "record_training", agency.supervisor, payload):
             return tuple(current)
+        agency.courses.append((at, completed, hours))
         recorded = at
 
 

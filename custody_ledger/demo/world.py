@@ -81,6 +81,19 @@ class Role:
     core: bool  # one of the first three agencies, which guarantee all three models are active
 
 
+@dataclass(frozen=True)
+class Terms:
+    """How an agency's program is paid for and watched (oversight.py): drawn once per agency with an agreement."""
+
+    detention_payer: str  # who bears the hours people are held under holds
+    training_payer: str
+    wage_cents: int  # an officer's hour on program duties
+    per_diem_cents: int  # a detention day billed to ICE under an IGSA
+    complaints_per_year: float
+    meetings_per_year: int  # 0: the steering committee never meets
+    publishes: float  # the share of its meetings whose minutes are published
+
+
 @dataclass
 class Agency:
     place: Place
@@ -92,6 +105,9 @@ class Agency:
     delegations: list[Delegation] = field(default_factory=list)
     nominees: list[tuple[str, int]] = field(default_factory=list)  # uncertified: (officer, nominated)
     counters: dict[str, int] = field(default_factory=dict)
+    terms: Terms | None = None
+    held: list[tuple[int, int]] = field(default_factory=list)  # ended holds not yet costed: (clock start, end)
+    courses: list[tuple[int, date, int]] = field(default_factory=list)  # record_training: (at, completed, hours)
 
     @property
     def agency_id(self) -> str:
@@ -128,12 +144,16 @@ class World:
     start: int
     now: int
     span: float  # setup delays shrink for periods shorter than a year
+    # Costs, complaints and meetings (oversight.py) draw from a stream of their own, so that adding them left every
+    # other command of a seed as it was.
+    oversight: random.Random
     agencies: list[Agency] = field(default_factory=list)
     warrants: int = 0
     credentials: int = 0
     plain_holds: int = 0  # holds without IGSA so far
     limit_releases: int = 0
     attempts_owed: int = 0  # refused attempts drawn but not yet placed
+    costed_through: int = 0  # the start of the first month whose costs are not yet pushed (oversight.py)
 
     def days(self, low: float, high: float) -> int:
         """A random setup delay, scaled down for periods shorter than a year."""

@@ -30,6 +30,7 @@ ID_FIELDS = {
     "register_field_office": "field_office_id", "register_agency": "agency_id",
     "register_facility": "facility_id", "request_agreement": "agreement_id", "nominate_officer": "officer_id",
     "book_person": "booking_id", "lodge_warrant": "warrant_id", "serve_warrant": "hold_id",
+    "record_cost": "cost_id", "record_complaint": "complaint_id", "record_steering_meeting": "meeting_id",
 }
 SERVING, JAIL = {"WSO", "JEM"}, {"JEM"}
 SERVABLE = ("I-200", "I-205")
@@ -247,12 +248,7 @@ NOT_IN_DEMO = {"separate_officer", "record_alert", "acknowledge_alert", "set_ale
                # What ICE's public list says of an agreement after signing: the importer's (interop/ice_agreements.py,
                # tests/integration/test_ice_import.py), not the synthetic history's.
                "amend_agency", "resign_agreement", "amend_agreement", "attach_agreement_document", "delist_agreement",
-               "relist_agreement",
-               # Who pays and who watches (issue 15): not yet in the synthetic history; the law scenarios
-               # (tests/scenarios/costs_*.yaml, complaint_*.yaml, steering_*.yaml) and
-               # tests/rules/test_accountability.py exercise them.
-               "record_cost", "record_complaint", "refer_complaint", "close_complaint", "record_steering_meeting",
-               "publish_steering_minutes"}
+               "relist_agreement"}
 
 
 def test_every_command_parses_under_the_vocabulary_and_means_exactly_what_it_says(commands: list[Command]) -> None:
@@ -509,6 +505,96 @@ def test_certification_follows_a_passed_check_and_enough_training(commands: list
 
 def test_certificates_name_a_supervising_ice_position(commands: list[Command]) -> None:
     assert all("Supervisory" in str(c["supervisor"]) for c in _named(commands, "certify_officer"))
+
+
+# --- Who pays and who watches (issue 15) -----------------------------------------------------------------
+
+ACCOUNTABILITY = ("record_cost", "record_complaint", "refer_complaint", "close_complaint", "record_steering_meeting",
+                  "publish_steering_minutes")
+DATE_FIELDS = ("incurred_from", "incurred_to", "received_on", "referred_on", "closed_on", "held_on",
+               "minutes_published_on", "published_on")
+
+
+def test_accountability_dates_are_not_after_the_day_recorded_on_the_field_office_calendar(
+    commands: list[Command],
+) -> None:
+    office = {str(c["field_office_id"]): ZoneInfo(str(c["timezone"]))
+              for c in _named(commands, "register_field_office")}
+    zone = {str(c["agency_id"]): office[str(c["field_office_id"])] for c in _named(commands, "register_agency")}
+    # A referral, closing or publication names its complaint or meeting, recorded earlier with its agency.
+    for c in _named(commands, "record_complaint", "record_steering_meeting"):
+        zone[str(c.get("complaint_id") or c.get("meeting_id"))] = zone[str(c["agency_id"])]
+    late = []
+    for c in _named(commands, *ACCOUNTABILITY):
+        recorded = _at(c).astimezone(zone[str(c.get("agency_id") or c.get("complaint_id") or c["meeting_id"])])
+        late += [c for name in DATE_FIELDS if name in c and _day(c, name) > recorded.date()]
+    assert late == []
+
+
+def test_every_agency_with_certified_officers_books_their_hours_and_the_demo_every_kind_of_cost(
+    commands: list[Command], story: Story
+) -> None:
+    certified = {story.agency_of[str(c["officer_id"])] for c in _named(commands, "certify_officer")}
+    kinds: dict[str, set[str]] = {}
+    for c in _named(commands, "record_cost"):
+        kinds.setdefault(str(c["agency_id"]), set()).add(str(c["kind"]))
+    assert [a for a in certified if not {"officer_hours", "training_hours"} <= kinds.get(a, set())] == []
+    assert {"officer_hours", "detention_hours", "training_hours", "per_diem_billed", "per_diem_paid"} == set().union(
+        *kinds.values())
+
+
+def test_per_diem_is_money_under_an_igsa_agreement_in_force_on_its_last_day(commands: list[Command]) -> None:
+    signed = {str(c["agreement_id"]): c for c in _named(commands, "sign_agreement")}
+    per_diem = [c for c in _named(commands, "record_cost") if str(c["kind"]).startswith("per_diem")]
+    wrong = [c for c in per_diem if "hours" in c or not signed[str(c["agreement_id"])]["igsa"]
+             or _day(c, "incurred_to") < _day(signed[str(c["agreement_id"])], "effective_from")]
+    assert (bool(per_diem), wrong) == (True, [])
+
+
+def test_a_billed_per_diem_day_costs_80_to_150_dollars(commands: list[Command]) -> None:
+    billed = _named(commands, "record_cost")
+    rates = [int(str(c["amount_cents"])) / int(str(c["note"]).split()[0]) for c in billed
+             if c["kind"] == "per_diem_billed"]
+    assert rates and all(8_000 <= rate <= 15_000 for rate in rates)
+
+
+def test_complaints_are_referred_to_each_body_once_and_closed_once_never_before_received_or_referred(
+    commands: list[Command],
+) -> None:
+    received: dict[str, date] = {}
+    referred: dict[str, dict[str, date]] = {}
+    closed: dict[str, date] = {}
+    wrong = []
+    for c in _named(commands, "record_complaint", "refer_complaint", "close_complaint"):
+        complaint = str(c["complaint_id"])
+        if c["command"] == "record_complaint":
+            received[complaint] = _day(c, "received_on")
+        elif c["command"] == "refer_complaint":
+            bodies = referred.setdefault(complaint, {})
+            if str(c["referred_to"]) in bodies or complaint in closed or _day(c, "referred_on") < received[complaint]:
+                wrong.append(c)
+            bodies[str(c["referred_to"])] = _day(c, "referred_on")
+        else:
+            if complaint in closed or _day(c, "closed_on") < max([received[complaint],
+                                                                   *referred.get(complaint, {}).values()]):
+                wrong.append(c)
+            closed[complaint] = _day(c, "closed_on")
+    assert (wrong, len(referred) > len(received) / 2, len(closed) > len(received) / 3) == ([], True, True)
+
+
+def test_a_complaint_names_only_its_own_agencys_officer(commands: list[Command], story: Story) -> None:
+    named = [c for c in _named(commands, "record_complaint") if "officer_id" in c]
+    assert (bool(named), [c for c in named if story.agency_of[str(c["officer_id"])] != c["agency_id"]]) == (True, [])
+
+
+def test_few_steering_committees_meet_and_minutes_follow_their_meetings(commands: list[Command]) -> None:
+    meetings = {str(c["meeting_id"]): c for c in _named(commands, "record_steering_meeting")}
+    met = {str(c["agreement_id"]) for c in meetings.values()}
+    late = [c for c in meetings.values()
+            if "minutes_published_on" in c and _day(c, "minutes_published_on") < _day(c, "held_on")]
+    late += [c for c in _named(commands, "publish_steering_minutes")
+             if _day(c, "published_on") < _day(meetings[str(c["meeting_id"])], "held_on")]
+    assert (0 < len(met) <= len(_named(commands, "sign_agreement")) / 2, late) == (True, [])
 
 
 # --- Places --------------------------------------------------------------------------------------------
