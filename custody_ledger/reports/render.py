@@ -103,16 +103,25 @@ def to_parquet(table: list[tuple[str, ...]]) -> bytes:
     return sink.getvalue()
 
 
+_COLUMNS_PER_TABLE = 8  # what an A4 landscape page holds beside the agency, state, model and period
+
+
 def pivot(facts: Sequence[tuple[Row, str, float | None]], section: str) -> dict[str, Any]:
-    """One section as a table for people: a row per agency, model and period; a column per measure."""
+    """One section as tables for people: a row per agency, model and period, a column per measure; split into
+    tables of at most eight measures (a PDF page cuts off what is wider), each keeping the rows it has figures for."""
     mine = [f for f in facts if f[0].section == section]
     columns = sorted({(f.measure, f.key) for f, _, _ in mine})
     grid: dict[tuple[str, str, str, str], dict[tuple[str, str], str]] = {}
     for f, period, value in mine:
         cell = "—" if value is None else number(value, f.unit)
         grid.setdefault((f.agency or f.agency_id or f.state, f.state, f.model, period), {})[(f.measure, f.key)] = cell
-    return {"section": section, "columns": [f"{m} {k}".replace("_", " ").strip() for m, k in columns],
-            "rows": [(*key, [grid[key].get(c, "") for c in columns]) for key in sorted(grid)]}
+    parts = []
+    for start in range(0, len(columns), _COLUMNS_PER_TABLE):
+        chunk = columns[start:start + _COLUMNS_PER_TABLE]
+        rows = [(*key, [grid[key].get(c, "") for c in chunk]) for key in sorted(grid)
+                if any(c in grid[key] for c in chunk)]
+        parts.append({"columns": [f"{m} {k}".replace("_", " ").strip() for m, k in chunk], "rows": rows})
+    return {"section": section, "parts": parts}
 
 
 def to_html(title: str, about: list[tuple[str, str]], sections: list[dict[str, Any]],
