@@ -175,7 +175,7 @@ class Mirror:
                 self.sql(_insert(table, kinds, columns))
             first = hashes[0] if after == 0 else None
             self.sql("UPDATE meta SET through_seq = ?, through_hash = ?, first_hash = coalesce(?, first_hash)",
-                             [seq[-1], hashes[-1], first])
+                     [seq[-1], hashes[-1], first])
             self.sql("COMMIT")
         except BaseException:
             self.sql("ROLLBACK")
@@ -193,8 +193,7 @@ class Mirror:
     def _create(self) -> None:
         for table in (*FACTS, "meta"):
             self.sql(f"DROP TABLE IF EXISTS {table}")
-        self.sql("CREATE TABLE meta (version INTEGER, through_seq BIGINT, through_hash VARCHAR, "
-                         "first_hash VARCHAR)")
+        self.sql("CREATE TABLE meta (version INTEGER, through_seq BIGINT, through_hash VARCHAR, first_hash VARCHAR)")
         self.sql("INSERT INTO meta VALUES (?, 0, ?, NULL)", [VERSION, codec.GENESIS])
         for table, (_, columns) in FACTS.items():
             body = ", ".join(f"{name} {kind}" for name, kind in columns.items())
