@@ -126,6 +126,10 @@ CREATE OR REPLACE TEMP TABLE f_listing AS
 """
 
 
+# A report's period, its local days $from..$to included: the one way every report's queries filter on it.
+IN_PERIOD = "BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)"
+
+
 def define(mirror: Mirror, through: int) -> None:
     """(Re)make the f_* tables of this connection on events 1..through."""
     mirror.con.execute(_VIEWS.format(n=int(through), status=_AGREEMENT_STATUS)).fetchall()

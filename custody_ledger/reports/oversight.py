@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from .columnar import Mirror, Range
-from .facts import define
+from .facts import IN_PERIOD, define
 
 
 @dataclass(frozen=True, order=True)
@@ -46,7 +46,7 @@ class Report:
 _MONTHS = """months AS (
   SELECT strftime(d, '%Y-%m') AS month, least(last_day(d), CAST($to AS DATE)) AS month_end
   FROM range(date_trunc('month', CAST($from AS DATE)), CAST($to AS DATE) + INTERVAL 1 DAY, INTERVAL 1 MONTH) t(d))"""
-_IN = "BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)"
+_IN = IN_PERIOD
 _MONTH = "strftime({}, '%Y-%m')"
 
 # A state at a month's end is the last, in ledger order, of the changes in effect by that day: a signature

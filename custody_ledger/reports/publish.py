@@ -6,6 +6,7 @@ report exactly); the report names it, its chain head and the first signed checkp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -51,15 +52,13 @@ def oversight_report(engine: Engine, settings: Settings, period: tuple[date, dat
                                  drawn=fmt in (Format.HTML, Format.PDF))
     facts: list[tuple[render.Row, str, float | None]] = [(f, f.month, f.value) for f in report.figures]
     about = render.provenance(report.title, report.range, report.checkpoint, period, agency_id or "all agencies")
-    table = render.rows(facts, about)
-    if fmt is Format.CSV:
-        return render.to_csv(table)
-    if fmt is Format.PARQUET:
-        return render.to_parquet(table)
-    sections = [render.pivot(facts, s) for s in ("program", "custody", "violations", "records", "cost", "oversight",
-                                                  "growth")]
-    html = render.to_html(report.title, about, sections, render.draw(report.charts))
-    return html if fmt is Format.HTML else render.to_pdf(html)
+
+    def html() -> bytes:
+        sections = [render.pivot(facts, s) for s in ("program", "custody", "violations", "records", "cost",
+                                                      "oversight", "growth")]
+        return render.to_html(report.title, about, sections, render.draw(report.charts))
+
+    return _rendered(fmt, render.rows(facts, about), html)
 
 
 def transparency_report(engine: Engine, settings: Settings, period: tuple[date, date], fmt: Format,
@@ -73,11 +72,16 @@ def transparency_report(engine: Engine, settings: Settings, period: tuple[date, 
     about = render.provenance(title, at, checkpoint_covering(settings, at.through), period, "all states",
                               [("suppression_threshold", str(threshold))])
     facts: list[tuple[render.Row, str, float | None]] = [(c, c.period, c.value) for c in published]
-    table = render.rows(facts, about)
+    return _rendered(fmt, render.rows(facts, about), lambda: render.page(
+        "transparency.html", title=title, about=about, grids=transparency.grids(published), threshold=threshold,
+        csv_url=csv_url))
+
+
+def _rendered(fmt: Format, table: list[tuple[str, ...]], html: Callable[[], bytes]) -> bytes:
+    """The table of record as CSV or Parquet, or the page for people (made only when asked for) as HTML or PDF."""
     if fmt is Format.CSV:
         return render.to_csv(table)
     if fmt is Format.PARQUET:
         return render.to_parquet(table)
-    html = render.page("transparency.html", title=title, about=about, grids=transparency.grids(published),
-                       threshold=threshold, csv_url=csv_url)
-    return html if fmt is Format.HTML else render.to_pdf(html)
+    page = html()
+    return page if fmt is Format.HTML else render.to_pdf(page)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from .columnar import Mirror
-from .facts import define
+from .facts import IN_PERIOD, define
 from .suppression import Figure as Place
 from .suppression import Table, protect
 
 # measure -> SQL giving (state, model, quarter, count); $from, $to the period's local days.
 _QUARTER = "strftime({0}, '%Y') || '-Q' || quarter({0})"
-_IN = "BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)"
+_IN = IN_PERIOD
 _HOLDS = f"FROM f_hold h JOIN f_agency a USING (agency_id) WHERE {{day}} {_IN}"
 COUNTS: dict[str, str] = {
     "agreements_active": f"""WITH quarters AS (
