@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from custody_ledger.reports import publish
 from custody_ledger.reports.render import TEXT_FORMATS, Format
 
 from . import common
@@ -63,6 +62,8 @@ def oversight(
     period = _period(start, end)
     _need_out(fmt, out)
     engine = common.engine(db)
+    from custody_ledger.reports import publish  # DuckDB and Arrow load only for a report, not for every command
+
     try:
         data = publish.oversight_report(engine, common.settings(), period, agency, fmt, through)
     except ValueError as exc:
@@ -81,6 +82,8 @@ def transparency(
     period = _period(start, end)
     _need_out(fmt, out)
     engine = common.engine(db)
+    from custody_ledger.reports import publish
+
     try:
         data = publish.transparency_report(engine, common.settings(), period, fmt, through)
     except ValueError as exc:

@@ -13,11 +13,12 @@ import io
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .columnar import Range
+if TYPE_CHECKING:  # the command line imports this module for Format alone: no DuckDB for that
+    from .columnar import Range
 
 COLUMNS = ("section", "agency_id", "agency", "state", "model", "period", "measure", "key", "value", "unit")
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
