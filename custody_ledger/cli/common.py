@@ -69,6 +69,22 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def day(text: str, option: str) -> date:
+    """A date option (YYYY-MM-DD), or exit 2 naming the option."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option} must be a date (YYYY-MM-DD); got {text!r}")
+
+
+def period(start: str, end: str) -> tuple[date, date]:
+    """--from and --to, the days of a report or a replay, running forward; or exit 2 naming both."""
+    first, last = day(start, "--from"), day(end, "--to")
+    if first > last:
+        fail(f"--from ({first}) is after --to ({last}): the period must run forward")
+    return first, last
+
+
 def settings() -> Settings:
     try:
         return load_settings()

@@ -26,13 +26,6 @@ from . import common
 from .common import DbOption, PolicyOption, err, fail
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"{option} must be a date (YYYY-MM-DD); got {text!r}")
-
-
 def import_ice_agreements(
     file: Annotated[Path, typer.Argument(help="One edition of ICE's list: .xlsx or .csv.")],
     as_of: Annotated[str, typer.Option("--as-of", help="The edition's date (YYYY-MM-DD): what it says was true "
@@ -47,7 +40,7 @@ def import_ice_agreements(
     """Record what one edition of ICE's list of participating (or pending) agencies says, compared with the
     ledger: created, amended, unchanged, delisted (inferred) and rejected rows, each named by row and column.
     Exit 0 when every row was read, 1 when some were rejected, 2 when nothing was imported."""
-    day = _day(as_of, "--as-of")
+    day = common.day(as_of, "--as-of")
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -96,7 +89,7 @@ def import_jms(
         reading = jms_mapping.load(rules_text)
     except jms_mapping.MappingError as exc:
         fail(f"{mapping}: {exc}")
-    source = jms_csv.Source(file.name, sha256, common.now().date() if as_of is None else _day(as_of, "--as-of"))
+    source = jms_csv.Source(file.name, sha256, common.now().date() if as_of is None else common.day(as_of, "--as-of"))
     engine = common.engine(db)
     rules = common.policy(policy)
     rejects_path = file.with_name(f"{file.stem}.rejects.csv")
@@ -166,7 +159,7 @@ def agreements(
     """Every agreement as it stood at the end of a day: agency, model, status, and its place on ICE's list."""
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json; got {fmt!r}")
-    day = common.now().date() if as_of is None else _day(as_of, "--as-of")
+    day = common.now().date() if as_of is None else common.day(as_of, "--as-of")
     lines = listings.as_of(common.engine(db, upgrade=False), day)
     if fmt == "json":
         for line in lines:

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -93,13 +92,6 @@ def _show(result: Replay) -> None:
         console.print(details)
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} must be a date (YYYY-MM-DD); got {text!r}")
-
-
 def _policy(path: Path) -> Policy:
     try:
         return load_policy(path)
@@ -122,9 +114,7 @@ def replay(
     refusal would have changed, per agency (docs/replay.md). Reads the ledger only; writes nothing."""
     if fmt not in FORMATS:
         fail(f"--format must be text, csv or json; got {fmt!r}")
-    first, last = _day(start, "--from"), _day(end, "--to")
-    if first > last:
-        fail(f"--from ({first}) is after --to ({last}): the window must run forward")
+    first, last = common.period(start, end)
     other = _policy(policy)
     engine = common.engine(db, upgrade=False)
     try:

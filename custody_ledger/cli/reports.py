@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -22,18 +21,6 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Write here; html 
                                                                "without it.")]
 ThroughOption = Annotated[int | None, typer.Option("--through", min=1, help="Compute on ledger events 1..N (a "
                                                    "report's own range, to rerun it exactly); default: all.")]
-
-
-def _period(start: str, end: str) -> tuple[date, date]:
-    days = []
-    for text, option in ((start, "--from"), (end, "--to")):
-        try:
-            days.append(date.fromisoformat(text.strip()))
-        except ValueError:
-            fail(f"{option} must be a date (YYYY-MM-DD); got {text!r}")
-    if days[1] < days[0]:
-        fail(f"--to ({days[1]}) is before --from ({days[0]})")
-    return days[0], days[1]
 
 
 def _emit(data: bytes, fmt: Format, out: Path | None) -> None:
@@ -59,7 +46,7 @@ def oversight(
     """Per agency, model and month: agreements, officers, WSO arrests, hold durations, releases at the limit,
     violations, refusals by rule, late entries, late alerts, costs by payer, complaints, steering committees;
     charts in html and pdf. Names the ledger range and chain head it was computed from."""
-    period = _period(start, end)
+    period = common.period(start, end)
     _need_out(fmt, out)
     engine = common.engine(db)
     from custody_ledger.reports import publish  # DuckDB and Arrow load only for a report, not for every command
@@ -79,7 +66,7 @@ def transparency(
     """The public figures by state, model and quarter: agreements in force, arrests, transfers, releases,
     releases at the limit, holds past the limit, hold hours; every count below the threshold (setting
     CUSTODY_LEDGER_TRANSPARENCY_THRESHOLD, default 11) and what would reveal it withheld."""
-    period = _period(start, end)
+    period = common.period(start, end)
     _need_out(fmt, out)
     engine = common.engine(db)
     from custody_ledger.reports import publish
