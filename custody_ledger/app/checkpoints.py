@@ -39,7 +39,7 @@ import fcntl
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -383,14 +383,19 @@ def _write_locked(engine: Engine, signer: Signer, log_path: Path, handle: IO[str
     return replace(body, note=note)
 
 
-def last_checkpoint(log_path: Path, verifier: Verifier) -> Checkpoint | None:
-    """The newest checkpoint of the log signed by `verifier`'s key, or None."""
-    for note in reversed(read_log(log_path)):
+def signed(notes: Iterable[str], verifier: Verifier) -> Iterator[Checkpoint]:
+    """The checkpoints among `notes` signed by `verifier`'s key, in the order given (lazily: a caller that
+    wants the first match checks no more signatures than that); others are passed over."""
+    for note in notes:
         try:
-            return Checkpoint.parse(open_note(note, verifier), note)
+            yield Checkpoint.parse(open_note(note, verifier), note)
         except CheckpointError:
             continue
-    return None
+
+
+def last_checkpoint(log_path: Path, verifier: Verifier) -> Checkpoint | None:
+    """The newest checkpoint of the log signed by `verifier`'s key, or None."""
+    return next(signed(reversed(read_log(log_path)), verifier), None)
 
 
 def maybe_write(engine: Engine, settings: Settings, now: datetime) -> Checkpoint | None:

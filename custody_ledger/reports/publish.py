@@ -27,17 +27,12 @@ def checkpoint_covering(settings: Settings, through: int) -> str | None:
     try:
         verifier = checkpoints.Signer.from_file(settings.checkpoint_key_file).verifier
         notes = checkpoints.read_log(settings.checkpoint_log)
+        found = next((c for c in checkpoints.signed(notes, verifier) if c.size >= through), None)
     except (checkpoints.CheckpointError, OSError):
         return None
-    for note in notes:
-        try:
-            found = checkpoints.Checkpoint.parse(checkpoints.open_note(note, verifier), note)
-        except checkpoints.CheckpointError:
-            continue
-        if found.size >= through:
-            return (f"{found.origin} size {found.size} root {found.root.hex()} "
-                    f"time {checkpoints.format_time(found.time)}")
-    return None
+    if found is None:
+        return None
+    return f"{found.origin} size {found.size} root {found.root.hex()} time {checkpoints.format_time(found.time)}"
 
 
 def head(mirror: Mirror, engine: Engine, through: int | None) -> Range:
